@@ -1,0 +1,192 @@
+"""Arrays in, `plotly.graph_objects.Figure` out. Nothing here runs a model.
+
+Conventions: images are drawn with row 0 at the top (`yaxis.autorange="reversed"`) and square pixels; clickable
+grids carry a transparent scatter over the cell centres, because Streamlit's `on_select` fires on scatter points
+but not on heatmap cells. Each clickable point's `customdata` says what was clicked.
+"""
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+GRAY = "gray"
+DIVERGING = "RdBu_r"        # negative blue, positive red: weights and signed values
+ACTIVATION = "Viridis"
+HIGHLIGHT = "#ff7f0e"
+
+
+def _square_axes(fig: go.Figure, **layout) -> go.Figure:
+    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
+                     scaleanchor="x", constrain="domain")
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), **layout)
+    return fig
+
+
+def _rect(top: int, left: int, bottom: int, right: int, color: str = HIGHLIGHT, width: int = 3) -> dict:
+    """A cell-aligned outline around rows top..bottom-1, cols left..right-1."""
+    return dict(type="rect", x0=left - 0.5, x1=right - 0.5, y0=top - 0.5, y1=bottom - 0.5,
+                line=dict(color=color, width=width))
+
+
+def image(img: np.ndarray, title: str = "", outline: tuple[int, int, int, int] | None = None,
+          zmin: float | None = 0.0, zmax: float | None = 1.0, colorscale: str = GRAY,
+          height: int = 320, showscale: bool = False) -> go.Figure:
+    """A grayscale (H, W) or RGB (H, W, 3) uint8 image; `outline` = (top, left, bottom, right) drawn on top."""
+    if img.ndim == 3:
+        fig = go.Figure(go.Image(z=img))
+    else:
+        fig = go.Figure(go.Heatmap(z=img, colorscale=colorscale, zmin=zmin, zmax=zmax, showscale=showscale,
+                                   hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+    if outline is not None:
+        fig.add_shape(**_rect(*outline))
+    return _square_axes(fig, title=title, height=height)
+
+
+def stages_strip(panels: Sequence[tuple[str, np.ndarray]], height: int = 230) -> go.Figure:
+    """'What the model sees': one panel per preprocessing stage, left to right."""
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels], horizontal_spacing=0.03)
+    for i, (_, img) in enumerate(panels, start=1):
+        if img.ndim == 3:
+            fig.add_trace(go.Image(z=img), 1, i)
+        else:
+            fig.add_trace(go.Heatmap(z=img, colorscale=GRAY, zmin=0, zmax=1, showscale=False,
+                                     hovertemplate="%{z:.2f}<extra></extra>"), 1, i)
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    return _square_axes(fig, height=height)
+
+
+def probability_bars(probs: np.ndarray, classes: Sequence[str], height: int = 300) -> go.Figure:
+    """Class probabilities with the winner highlighted and each bar labelled with its percentage."""
+    probs = np.asarray(probs, dtype=float)
+    best = int(probs.argmax())
+    colors = [HIGHLIGHT if i == best else "#7f9fbf" for i in range(len(probs))]
+    fig = go.Figure(go.Bar(x=list(classes), y=probs, marker_color=colors,
+                           text=[f"{100 * p:.1f}%" for p in probs], textposition="outside",
+                           hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
+    fig.update_layout(yaxis=dict(range=[0, 1.12], title="probability"), xaxis=dict(type="category"),
+                      height=height, margin=dict(l=10, r=10, t=30, b=10),
+                      title=f"Prediction: {classes[best]} ({100 * probs[best]:.1f}%)")
+    return fig
+
+
+def _grid_shape(n: int, cols: int | None) -> tuple[int, int]:
+    cols = cols or min(n, 8)
+    return math.ceil(n / cols), cols
+
+
+def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale: bool = False,
+             colorscale: str = ACTIVATION, cols: int | None = None, clickable: bool = True,
+             selected: tuple[int, int, int] | None = None, cell_px: int = 110,
+             zmid: float | None = None) -> go.Figure:
+    """Feature maps or kernels (H, W, C) as a grid of heatmaps, one per channel.
+
+    shared_scale: one colour range for all maps (compare strengths) instead of one per map (see each pattern).
+    clickable: transparent points over every cell with customdata (channel, row, col) for `on_select`.
+    selected: (channel, row, col) outlined.
+    """
+    h, w, c = maps.shape
+    rows, cols = _grid_shape(c, cols)
+    titles = list(titles) if titles is not None else [f"#{k}" for k in range(c)]
+    fig = make_subplots(rows=rows, cols=cols, subplot_titles=titles, horizontal_spacing=0.02,
+                        vertical_spacing=0.12 / rows + 0.02)
+    lo, hi = float(maps.min()), float(maps.max())
+    if zmid is not None:
+        bound = max(abs(lo), abs(hi), 1e-9)
+        lo, hi = -bound, bound
+    yy, xx = np.mgrid[0:h, 0:w]
+    for k in range(c):
+        r, cc = divmod(k, cols)
+        m = maps[..., k]
+        if shared_scale or zmid is not None:
+            zmin, zmax = lo, hi
+        else:
+            zmin, zmax = float(m.min()), float(m.max())
+            if zmid is not None:
+                bound = max(abs(zmin), abs(zmax), 1e-9)
+                zmin, zmax = -bound, bound
+        fig.add_trace(go.Heatmap(z=m, colorscale=colorscale, zmin=zmin, zmax=max(zmax, zmin + 1e-9),
+                                 showscale=False, hoverinfo="skip"), r + 1, cc + 1)
+        if clickable:
+            fig.add_trace(go.Scatter(
+                x=xx.ravel(), y=yy.ravel(), mode="markers",
+                marker=dict(size=max(4, min(14, cell_px // max(h, w))), opacity=0, color="white"),
+                customdata=np.stack([np.full(h * w, k), yy.ravel(), xx.ravel()], axis=1),
+                text=[f"{v:.3f}" for v in m.ravel()],
+                hovertemplate=f"{titles[k]}<br>row %{{y}}, col %{{x}}: %{{text}}<extra></extra>",
+                showlegend=False), r + 1, cc + 1)
+        if selected is not None and selected[0] == k:
+            fig.add_shape(**_rect(selected[1], selected[2], selected[1] + 1, selected[2] + 1, width=2),
+                          row=r + 1, col=cc + 1)
+    fig.update_annotations(font_size=10)
+    _square_axes(fig, height=max(180, rows * cell_px + 50), clickmode="event+select", dragmode=False)
+    for i in range(1, rows * cols + 1):
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
+    return fig
+
+
+def number_grid(values: np.ndarray, title: str = "", highlight: np.ndarray | None = None,
+                strong: tuple[int, int] | None = None, colorscale: str = "Blues", fmt: str = ".2f",
+                clickable: bool = False, height: int = 320, zmid: float | None = None) -> go.Figure:
+    """A small (H, W) array with every value printed in its cell.
+
+    highlight: boolean (H, W) mask of cells outlined (e.g. the window an output came from);
+    strong: one cell outlined more heavily (e.g. the max that won).
+    """
+    h, w = values.shape
+    kwargs = dict(zmid=zmid) if zmid is not None else {}
+    fig = go.Figure(go.Heatmap(z=values, colorscale=colorscale, showscale=False, text=np.vectorize(
+        lambda v: format(v, fmt))(values), texttemplate="%{text}", textfont=dict(size=12),
+        hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>", **kwargs))
+    if highlight is not None:
+        for r, c in zip(*np.nonzero(highlight)):
+            fig.add_shape(**_rect(r, c, r + 1, c + 1, width=2))
+    if strong is not None:
+        fig.add_shape(**_rect(strong[0], strong[1], strong[0] + 1, strong[1] + 1, color="#d62728", width=4))
+    if clickable:
+        yy, xx = np.mgrid[0:h, 0:w]
+        fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False,
+                                 marker=dict(size=18, opacity=0),
+                                 customdata=np.stack([np.zeros(h * w, int), yy.ravel(), xx.ravel()], axis=1),
+                                 hovertemplate="row %{y}, col %{x}<extra></extra>"))
+    return _square_axes(fig, title=title, height=height, clickmode="event+select", dragmode=False)
+
+
+def arithmetic(patch: np.ndarray, weights: np.ndarray, products: np.ndarray, height: int = 300) -> go.Figure:
+    """input patch ⊙ kernel = products, for one channel: three small grids with their numbers."""
+    fig = make_subplots(rows=1, cols=3, horizontal_spacing=0.06,
+                        subplot_titles=("input patch", "kernel weights", "patch × weight"))
+    for i, (arr, scale) in enumerate(((patch, "Blues"), (weights, DIVERGING), (products, DIVERGING)), start=1):
+        bound = float(np.abs(arr).max()) or 1.0
+        zmin = -bound if scale == DIVERGING else float(arr.min())
+        fig.add_trace(go.Heatmap(z=arr, colorscale=scale, zmin=zmin, zmax=bound, showscale=False,
+                                 text=np.vectorize(lambda v: f"{v:.2f}")(arr), texttemplate="%{text}",
+                                 hovertemplate="%{z:.4f}<extra></extra>"), 1, i)
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    return _square_axes(fig, height=height)
+
+
+def bars(values: Sequence[float], labels: Sequence[str], title: str = "", height: int = 260) -> go.Figure:
+    fig = go.Figure(go.Bar(x=list(labels), y=list(values), marker_color=["#d62728" if v < 0 else "#1f77b4"
+                                                                          for v in values]))
+    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(type="category"))
+    return fig
+
+
+def side_by_side(panels: Sequence[tuple[str, np.ndarray]], height: int = 300, colorscale: str = ACTIVATION,
+                 shared_scale: bool = False) -> go.Figure:
+    """Several (H, W) arrays of possibly different sizes next to each other, each keeping its own pixel grid."""
+    fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels], horizontal_spacing=0.04)
+    lo = min(float(a.min()) for _, a in panels)
+    hi = max(float(a.max()) for _, a in panels)
+    for i, (_, arr) in enumerate(panels, start=1):
+        zmin, zmax = (lo, hi) if shared_scale else (float(arr.min()), float(arr.max()))
+        fig.add_trace(go.Heatmap(z=arr, colorscale=colorscale, zmin=zmin, zmax=max(zmax, zmin + 1e-9),
+                                 showscale=False, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
+                      1, i)
+        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    return _square_axes(fig, height=height)

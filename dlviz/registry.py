@@ -1,0 +1,179 @@
+"""The model registry: `pretrained/manifest.json` says what each weight file is, how it was made and how good it is.
+
+Loading checks the file's sha256 before Keras sees it, rebuilds the architecture from our own code
+(`dlviz.models`) and loads weights only, so a missing, truncated or swapped file is a clear `ModelUnavailable`,
+never a traceback, and no code is ever unpickled. The bundled sample images live here too.
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import os
+import hashlib
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+PRETRAINED_DIR = Path(__file__).resolve().parent.parent / "pretrained"
+PRETRAINED_ENV = "DLVIZ_PRETRAINED"   # point the app at another folder of weights (tests, experiments)
+MANIFEST_FILE = "manifest.json"
+SAMPLES_FILE = "samples.npz"
+
+
+def pretrained_dir(directory: Path | str | None = None) -> Path:
+    """The folder to read: `directory` if given, else $DLVIZ_PRETRAINED, else the project's pretrained/."""
+    return Path(directory or os.environ.get(PRETRAINED_ENV) or PRETRAINED_DIR)
+
+
+class ModelUnavailable(RuntimeError):
+    """A model cannot be used; the message says why and how to fix it (shown to users as is)."""
+
+
+@dataclass(frozen=True)
+class ModelCard:
+    name: str
+    entry: dict[str, Any]   # the manifest entry as written by dlviz.train
+
+    family = property(lambda self: self.entry["family"])
+    title = property(lambda self: self.entry.get("title", self.name))
+    dataset = property(lambda self: self.entry["dataset"])
+    file = property(lambda self: self.entry["file"])
+    metrics = property(lambda self: self.entry.get("metrics", {}))
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
+
+
+def read_manifest(directory: Path | None = None) -> dict[str, Any]:
+    directory = pretrained_dir(directory)
+    path = Path(directory) / MANIFEST_FILE
+    if not path.is_file():
+        return {"version": 1, "models": {}}
+    try:
+        return json.loads(path.read_text())
+    except json.JSONDecodeError as e:
+        raise ModelUnavailable(f"{path} is not valid JSON ({e}); restore it with `git checkout {path}`.") from None
+
+
+def model_cards(directory: Path | None = None, family: str | None = None,
+                dataset: str | None = None) -> list[ModelCard]:
+    directory = pretrained_dir(directory)
+    models = read_manifest(directory).get("models", {})
+    return [ModelCard(name, entry) for name, entry in models.items()
+            if (family is None or entry.get("family") == family)
+            and (dataset is None or entry.get("dataset") == dataset)]
+
+
+def model_card(name: str, directory: Path | None = None) -> ModelCard:
+    directory = pretrained_dir(directory)
+    models = read_manifest(directory).get("models", {})
+    if name not in models:
+        known = ", ".join(models) or "none"
+        raise ModelUnavailable(f"No model named {name!r} in {MANIFEST_FILE} (available: {known}).")
+    return ModelCard(name, models[name])
+
+
+def verified_weights_path(card: ModelCard, directory: Path | None = None) -> Path:
+    directory = pretrained_dir(directory)
+    path = Path(directory) / card.file
+    retrain = card.entry.get("command") or f"python -m dlviz.train {card.family} ..."
+    if not path.is_file():
+        raise ModelUnavailable(f"The weights of {card.name!r} ({path.name}) are missing. "
+                               f"Restore them with `git checkout pretrained/` or retrain: `{retrain}`.")
+    digest = sha256_of(path)
+    if digest != card.entry.get("sha256"):
+        raise ModelUnavailable(f"The weights of {card.name!r} ({path.name}) are corrupt or were replaced: "
+                               f"sha256 {digest[:12]}… does not match the manifest's "
+                               f"{str(card.entry.get('sha256'))[:12]}…. Restore them with "
+                               f"`git checkout pretrained/` or retrain: `{retrain}`.")
+    return path
+
+
+def load_model(name: str, directory: Path | None = None):
+    """The trained Keras model called `name`, hash-checked. Raises ModelUnavailable with a user-facing message."""
+    directory = pretrained_dir(directory)
+    from dlviz.models import build
+
+    card = model_card(name, directory)
+    path = verified_weights_path(card, directory)
+    try:
+        model = build(card.family, **card.entry.get("config", {}))
+        model.load_weights(path)
+    except Exception as e:  # a file that hashes right but does not fit the architecture: say so, don't crash
+        raise ModelUnavailable(f"Could not load {card.name!r} from {path.name}: {e}") from e
+    return model
+
+
+def layer_summary(model) -> list[dict[str, Any]]:
+    """One row per layer: name, type, output shape and parameter count, as Keras reports them."""
+    rows = []
+    for layer in model.layers:
+        shape = getattr(layer, "output", None)
+        shape = list(shape.shape[1:]) if shape is not None else None
+        rows.append({"name": layer.name, "type": type(layer).__name__,
+                     "output_shape": shape, "params": int(layer.count_params())})
+    return rows
+
+
+def _write_manifest(manifest: dict[str, Any], directory: Path) -> None:
+    path = Path(directory) / MANIFEST_FILE
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".json.tmp")
+    tmp.write_text(json.dumps(manifest, indent=2) + "\n")
+    tmp.replace(path)
+
+
+def _versions() -> dict[str, str]:
+    import keras
+    import tensorflow as tf
+
+    return {"keras": keras.__version__, "tensorflow": tf.__version__, "numpy": np.__version__}
+
+
+def write_entry(name: str, entry: dict[str, Any], directory: Path | None = None) -> dict[str, Any]:
+    """Add or replace a model's entry; the hash, size and date are measured here, not passed in."""
+    directory = pretrained_dir(directory)
+    directory = Path(directory)
+    path = directory / entry["file"]
+    entry = {**entry, "sha256": sha256_of(path), "bytes": path.stat().st_size,
+             "date": _dt.date.today().isoformat(), "versions": _versions()}
+    manifest = read_manifest(directory)
+    manifest.setdefault("models", {})[name] = entry
+    _write_manifest(manifest, directory)
+    return entry
+
+
+def update_metrics(name: str, metrics: dict[str, Any], directory: Path | None = None) -> None:
+    directory = pretrained_dir(directory)
+    manifest = read_manifest(directory)
+    manifest["models"][name].setdefault("metrics", {}).update(metrics)
+    _write_manifest(manifest, directory)
+
+
+def write_samples_entry(path: Path, directory: Path, description: str) -> None:
+    directory = pretrained_dir(directory)
+    manifest = read_manifest(directory)
+    manifest["samples"] = {"file": Path(path).name, "sha256": sha256_of(path), "bytes": Path(path).stat().st_size,
+                           "description": description}
+    _write_manifest(manifest, directory)
+
+
+def load_samples(dataset: str, directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Bundled test images of `dataset`: x (N, 28, 28) uint8 white-on-black, y (N,) uint8."""
+    directory = pretrained_dir(directory)
+    path = Path(directory) / SAMPLES_FILE
+    if not path.is_file():
+        raise ModelUnavailable(f"The bundled samples ({path.name}) are missing. Restore them with "
+                               "`git checkout pretrained/` or run `python -m dlviz.train samples --data PATH`.")
+    try:
+        with np.load(path) as d:
+            return d[f"{dataset}_x"], d[f"{dataset}_y"]
+    except Exception as e:
+        raise ModelUnavailable(f"The bundled samples ({path.name}) cannot be read for {dataset!r}: {e}") from e

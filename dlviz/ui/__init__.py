@@ -1,0 +1,7 @@
+"""Streamlit widgets shared by every page (the only part of dlviz that imports streamlit).
+
+Session state used across pages (one documented name each):
+    dlviz.input       the user's current input (`dlviz.inputs.ChosenInput`), survives page switches
+    dlviz.dataset     the dataset key chosen in the dataset selector ("mnist" / "fashion")
+    dlviz.canvas      the canvas drawing (Fabric JSON), restored when the canvas is shown again
+"""

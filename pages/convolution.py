@@ -1,0 +1,165 @@
+"""Convolution & feature maps: a trained CNN on the user's input, layer by layer, down to one multiply-add."""
+import numpy as np
+import streamlit as st
+
+from dlviz import explain, figures, ops, playground
+from dlviz.datasets import get_dataset
+from dlviz.inputs import EMPTY_HINT, InputError, limit_size, model_view, to_gray
+from dlviz.ui.input_picker import dataset_selector, input_picker
+from dlviz.ui.models import inspector_or_stop
+
+st.title("Convolution & feature maps")
+st.caption("A convolution slides a small grid of weights over the image; at each position it multiplies and adds. "
+           "Stack a few, and the network learns its own edge, stroke and part detectors.")
+
+dataset = dataset_selector()
+ds = get_dataset(dataset)
+inspector = inspector_or_stop(f"cnn_{dataset}")
+
+left, right = st.columns([5, 7], gap="large")
+with left:
+    choice = input_picker(dataset)
+with right:
+    try:
+        view = model_view(choice)
+    except InputError as e:          # e.g. an empty canvas: a hint, not a prediction
+        st.info(str(e) if str(e) else EMPTY_HINT)
+        st.stop()
+    maps, probs = inspector.run(view.image)
+    st.plotly_chart(figures.probability_bars(probs, ds.classes), key="conv.probs")
+    st.markdown("**What the model sees**: your input, in grey, cleaned and cropped, then fitted to 20×20 "
+                "and centred by its centre of mass in 28×28, the way MNIST was made.")
+    st.plotly_chart(figures.stages_strip(view.panels()), key="conv.stages")
+
+maps_tab, play_tab, photo_tab, table_tab = st.tabs(
+    ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs"])
+
+with maps_tab:
+    c1, c2, c3 = st.columns([4, 2, 2], vertical_alignment="bottom")
+    layer = c1.segmented_control("Layer", inspector.names, default=inspector.names[0], key="conv.layer",
+                                 required=True)
+    shared = c2.toggle("One colour scale for all maps", key="conv.shared",
+                       help="On: compare how strongly maps respond. Off: see each map's pattern.")
+    show_kernels = c3.toggle("Show the learned kernels", value=True, key="conv.kernels")
+    fmap = maps[layer]
+    h, w, c = fmap.shape
+    st.caption(f"`{layer}` output: {h}×{w}×{c}. Click any pixel of a map to see how it was computed.")
+
+    cell_key = f"conv.cell.{layer}"
+    cell = st.session_state.get(cell_key, explain.strongest_cell(fmap))
+    event = st.plotly_chart(figures.map_grid(fmap, shared_scale=shared, selected=cell), key=f"conv.maps.{layer}",
+                            on_select="rerun", selection_mode="points")
+    clicked = explain.clicked_cell(event)
+    if clicked is not None and clicked != st.session_state.get(f"{cell_key}.click"):
+        st.session_state[f"{cell_key}.click"] = clicked
+        st.session_state[cell_key] = cell = clicked
+        st.rerun()          # redraw the outline on the clicked pixel
+
+    st.subheader("One value, step by step")
+    k1, k2, k3 = st.columns(3)
+    ch = k1.number_input("Map (channel)", 0, c - 1, int(cell[0]), key=f"conv.ch.{layer}")
+    row = k2.number_input("Row", 0, h - 1, int(cell[1]), key=f"conv.row.{layer}")
+    col = k3.number_input("Column", 0, w - 1, int(cell[2]), key=f"conv.col.{layer}")
+    if (ch, row, col) != tuple(cell):
+        st.session_state[cell_key] = (ch, row, col)
+    arith = explain.output_arithmetic(inspector, view.image, maps, layer, row, col, ch)
+
+    a, b = st.columns([1, 2], gap="large")
+    with a:
+        st.plotly_chart(figures.image(view.image, f"Receptive field of {layer}[{row}, {col}]",
+                                      outline=arith.receptive_field, height=300), key="conv.rf")
+        t, l_, btm, r = arith.receptive_field
+        st.caption(f"Input pixels rows {t}–{btm - 1}, columns {l_}–{r - 1} ({btm - t}×{r - l_}) can change "
+                   "this value; nothing outside the orange box can.")
+    with b:
+        if arith.terms is not None:
+            terms = arith.terms
+            cin = terms.patch.shape[-1]
+            if cin > 1:
+                st.plotly_chart(figures.bars(terms.channel_sums, [f"in {i}" for i in range(cin)],
+                                             f"Sum of products per input channel ({cin} channels)"),
+                                key="conv.chsums")
+                in_ch = st.slider("Input channel to show", 0, cin - 1, int(np.abs(terms.channel_sums).argmax()),
+                                  key=f"conv.inch.{layer}")
+            else:
+                in_ch = 0
+            st.plotly_chart(figures.arithmetic(terms.patch[..., in_ch], terms.weights[..., in_ch],
+                                               terms.products[..., in_ch]), key="conv.arith")
+        else:
+            st.plotly_chart(figures.number_grid(arith.pool_window, f"The {arith.window[2] - arith.window[0]}×"
+                                                f"{arith.window[3] - arith.window[1]} window that was pooled",
+                                                strong=explain.winner(arith)), key="conv.poolwin")
+        st.markdown(explain.arithmetic_story(arith))
+
+    if show_kernels and arith.kind == "Conv2D":
+        kernel = inspector.layers[inspector.names.index(layer)].get_weights()[0]   # (kh, kw, cin, cout)
+        kin = st.slider("Kernels: input channel", 0, kernel.shape[2] - 1, 0, key=f"conv.kin.{layer}") \
+            if kernel.shape[2] > 1 else 0
+        st.markdown(f"**Learned kernels of `{layer}`** (input channel {kin}; red positive, blue negative). "
+                    "Each map above is its kernel slid over the input, summed over input channels, plus a bias.")
+        st.plotly_chart(figures.map_grid(kernel[:, :, kin, :], zmid=0.0, colorscale=figures.DIVERGING,
+                                         clickable=False, cell_px=80), key="conv.kernelgrid")
+
+with play_tab:
+    st.markdown("Pick a kernel and slide it over **your** image. Change size, stride and padding and watch "
+                "the output size follow the formula.")
+    p1, p2, p3, p4 = st.columns(4)
+    source = p1.radio("Image", ["28×28 model input", "full image, grey", "full image, colour (RGB)"],
+                      key="play.source")
+    preset = p2.selectbox("Kernel", [*ops.KERNEL_PRESETS, "custom"], index=6, key="play.preset")
+    size = p2.select_slider("Kernel size", [1, 3, 5, 7], 3, key="play.size", disabled=preset == "custom")
+    stride = p3.slider("Stride", 1, 4, 1, key="play.stride")
+    pad_mode = p3.radio("Padding", ["valid", "same", "explicit zeros"], horizontal=True, key="play.padmode")
+    pad = p3.slider("Zeros on each side", 0, 4, 1, key="play.pad") if pad_mode == "explicit zeros" else pad_mode
+    if preset == "custom":
+        text = p4.text_area("Your kernel (rows on lines)", "0 -1 0\n-1 5 -1\n0 -1 0", key="play.custom")
+        try:
+            kernel2d = ops.parse_kernel(text)
+        except ValueError as e:
+            p4.error(str(e))
+            kernel2d = ops.kernel_preset("identity", 3)
+    else:
+        kernel2d = ops.kernel_preset(preset, size)
+        p4.plotly_chart(figures.number_grid(kernel2d, "kernel", colorscale=figures.DIVERGING, zmid=0.0,
+                                            height=220), key="play.kernel")
+    if source.startswith("28"):
+        x = view.image
+    else:
+        rgb = limit_size(choice.rgb, 512).astype("float32") / 255.0
+        x = rgb if "RGB" in source else to_gray(limit_size(choice.rgb, 512))
+    result = playground.convolve(x, kernel2d, stride, pad)
+    st.markdown(f"Output size: rows {result.formula_rows}, columns {result.formula_cols}")
+    panels = [("input" + (" (grey)" if x.ndim == 2 else ""), x if x.ndim == 2 else x.mean(-1))]
+    if x.ndim == 3:
+        panels += [(f"{n} ∗ kernel", m) for n, m in zip("RGB", result.per_channel)]
+        panels.append(("sum of the 3 = output", result.output))
+        st.caption("A colour image has 3 channels, so the kernel has 3 slices (here the same one 3 times). Each "
+                   "channel is convolved with its slice and the three results are **added**: one output map.")
+    else:
+        panels.append((f"output {result.output.shape[0]}×{result.output.shape[1]}", result.output))
+    st.plotly_chart(figures.side_by_side(panels, colorscale="gray", height=360), key="play.out")
+
+with photo_tab:
+    if choice.source == "sample":
+        st.info("Upload a photo or draw to see the network's filters on a full-size image. "
+                "(Samples are only 28×28.)")
+    else:
+        st.markdown("Convolutions don't care about image size: the same trained filters run over your whole "
+                    "image (the dense classifier can't, it needs exactly 28×28). Rows and columns below are at "
+                    "the image's resolution, not the model's.")
+        big_layer = st.segmented_control("Layer", inspector.names, default=inspector.names[0], key="photo.layer",
+                                         required=True)
+        ink = limit_size((view.ink[..., None] * 255).astype(np.uint8).repeat(3, -1), 384)
+        big = inspector.fully_convolutional(to_gray(ink), big_layer)
+        st.caption(f"Input {ink.shape[0]}×{ink.shape[1]} (cleaned ink image) → `{big_layer}` "
+                   f"{big.shape[0]}×{big.shape[1]}×{big.shape[2]}; first 16 maps.")
+        st.plotly_chart(figures.map_grid(big[..., :16], clickable=False, cell_px=150), key="photo.maps")
+
+with table_tab:
+    rows = explain.layer_table(inspector.model)
+    st.dataframe([{"layer": r.name, "type": r.kind, "output shape": "×".join(map(str, r.output_shape)),
+                   "parameters (formula)": r.params_formula, "Keras count_params()": r.params,
+                   "multiply-adds per image": r.macs} for r in rows], hide_index=True)
+    st.markdown(f"**Total**: {sum(r.params for r in rows):,} parameters, {sum(r.macs for r in rows):,} "
+                "multiply-accumulates per image. A conv layer's weights are shared across positions: "
+                "its parameter count does not depend on the image size, its MACs do.")

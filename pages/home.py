@@ -1,0 +1,28 @@
+import streamlit as st
+
+from dlviz import figures, registry
+from dlviz.catalog import PAGES
+from dlviz.datasets import DATASETS
+
+st.title("dlviz")
+st.markdown("Draw a digit, upload a photo or pick a sample, then **see what a neural network does with it**: "
+            "every feature map, every weight, and the arithmetic behind any number you click.")
+
+try:
+    x, _ = registry.load_samples("mnist")
+    sample = x[0].astype("float32") / 255.0
+except registry.ModelUnavailable as e:
+    st.warning(str(e))
+    sample = None
+
+for page in PAGES:
+    left, right = st.columns([1, 6], vertical_alignment="center")
+    if sample is not None:
+        left.plotly_chart(figures.image(page.preview(sample), zmin=None, zmax=None, height=120),
+                          config={"staticPlot": True}, key=f"preview.{page.url_path}")
+    right.page_link(page.file, label=f"**{page.title}**", icon=page.icon)
+    right.write(page.teaches)
+
+st.divider()
+st.caption("Data: " + " · ".join(d.credit for d in DATASETS.values()) +
+           " · ISBI 2012 EM membranes: Cardona et al. 2010; Arganda-Carreras et al. 2015.")

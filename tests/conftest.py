@@ -1,0 +1,42 @@
+import os
+import sys
+from pathlib import Path
+
+os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def write_fake_dataset(path: Path, n_train: int = 256, n_test: int = 100, seed: int = 0) -> Path:
+    """A tiny npz with Keras' keys: classes are bright squares at class-dependent positions (learnable)."""
+    rng = np.random.default_rng(seed)
+
+    def make(n):
+        y = np.arange(n) % 10
+        x = rng.integers(0, 30, (n, 28, 28)).astype(np.uint8)
+        for i, c in enumerate(y):
+            r, col = 2 + (c // 5) * 12, 2 + (c % 5) * 5
+            x[i, r:r + 10, col:col + 4] = 255
+        return x, y.astype(np.uint8)
+
+    (xtr, ytr), (xte, yte) = make(n_train), make(n_test)
+    np.savez_compressed(path, x_train=xtr, y_train=ytr, x_test=xte, y_test=yte)
+    return path
+
+
+@pytest.fixture(scope="session")
+def tiny_pretrained(tmp_path_factory):
+    """A pretrained/ folder made by the real training CLI on a tiny fake dataset: (dir, name)."""
+    from dlviz import train
+
+    d = tmp_path_factory.mktemp("pretrained")
+    data = write_fake_dataset(d / "mnist.npz")
+    assert train.main(["cnn", "--dataset", "mnist", "--data", str(data), "--epochs", "2",
+                       "--out", str(d), "--name", "tiny"]) == 0
+    return d, "tiny"

@@ -1,0 +1,175 @@
+"""Every page through Streamlit's AppTest, with each input source AppTest can drive (the canvas needs a browser)."""
+import io
+import json
+
+import numpy as np
+import pytest
+import streamlit as st
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from tests.conftest import ROOT
+
+APP = str(ROOT / "app.py")
+TIMEOUT = 120
+
+
+def open_page(page: str | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    if page:
+        at.switch_page(page)
+        at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def text_of(at: AppTest) -> str:
+    return "\n".join([m.value for m in at.markdown] + [c.value for c in at.caption] + [i.value for i in at.info]
+                     + [e.value for e in at.error] + [w.value for w in at.warning])
+
+
+def prediction_title(at: AppTest) -> str:
+    """The probability chart's title, 'Prediction: <class> (<p>%)'."""
+    for chart in at.get("plotly_chart"):
+        spec = json.loads(chart.proto.spec)
+        title = spec.get("layout", {}).get("title", {})
+        text = title.get("text", "") if isinstance(title, dict) else str(title)
+        if text.startswith("Prediction:"):
+            return text
+    raise AssertionError("no prediction chart on the page")
+
+
+def png_bytes(arr: np.ndarray) -> bytes:
+    buf = io.BytesIO()
+    Image.fromarray(arr).save(buf, format="PNG")
+    return buf.getvalue()
+
+
+def test_home_lists_every_page_with_a_preview():
+    at = open_page()
+    from dlviz.catalog import PAGES
+
+    links = [p.proto.label for p in at.get("page_link")]
+    for page in PAGES:
+        assert any(page.title in label for label in links)
+        assert page.teaches in text_of(at)
+    assert len(at.get("plotly_chart")) == len(PAGES)
+
+
+def test_convolution_page_explains_a_sample_end_to_end():
+    at = open_page("pages/convolution.py")
+    from dlviz import registry
+
+    x, y = registry.load_samples("mnist")
+    assert prediction_title(at).startswith(f"Prediction: {y[0]} ")
+    story = text_of(at)
+    assert "ReLU: max(0," in story and "✅ equals" in story and "❌" not in story
+    assert "3·3·1·16 + 16 = 160" in str(at.dataframe[0].value.to_dict())
+    assert "Output size: rows" in story
+
+
+def test_convolution_page_follows_the_sample_picker_and_the_layer_choice():
+    at = open_page("pages/convolution.py")
+    from dlviz import registry
+
+    x, y = registry.load_samples("mnist")
+    at.selectbox(key="dlviz.sample.class.mnist").set_value("7").run()
+    assert prediction_title(at).startswith("Prediction: 7 ")
+    at.number_input(key="dlviz.sample.pos.mnist").set_value(5).run()
+    assert prediction_title(at).startswith("Prediction: 7 ")
+    at.segmented_control(key="conv.layer").set_value("pool1").run()
+    assert not at.exception
+    story = text_of(at)
+    assert "maximum" in story and "✅ equals" in story
+    at.segmented_control(key="conv.layer").set_value("conv4").run()
+    at.number_input(key="conv.row.conv4").set_value(0).run()   # a border cell: half the patch is padding
+    assert "✅ equals" in text_of(at)
+
+
+def test_fashion_dataset_switches_model_and_samples():
+    at = open_page("pages/convolution.py")
+    at.segmented_control(key="dlviz.dataset.widget").set_value("fashion").run()
+    assert not at.exception
+    from dlviz.datasets import FASHION
+
+    title = prediction_title(at)
+    assert any(f"Prediction: {c} " in title for c in FASHION.classes)
+
+
+def test_upload_a_light_background_photo_of_a_digit():
+    at = open_page("pages/convolution.py")
+    img = np.full((300, 240, 3), 235, np.uint8)                # white paper
+    img[60:250, 110:135] = 30                                  # a dark vertical stroke: a "1"
+    at.file_uploader(key="dlviz.upload").set_value(("one.png", png_bytes(img), "image/png")).run()
+    assert not at.exception
+    assert prediction_title(at).startswith("Prediction: 1 ")
+
+
+@pytest.mark.parametrize("name,data,message", [
+    ("notes.png", b"just some text, not an image", "image"),
+    ("empty.png", b"", "empty"),
+    ("drawing.svg", b'<svg xmlns="http://www.w3.org/2000/svg"></svg>', "SVG"),
+])
+def test_bad_uploads_show_a_message_and_keep_the_previous_input(name, data, message):
+    at = open_page("pages/convolution.py")
+    before = prediction_title(at)
+    at.file_uploader(key="dlviz.upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert name in errors and message.lower() in errors.lower() and "previous input is still in use" in errors
+    assert prediction_title(at) == before
+
+
+def test_playground_formula_and_custom_kernel():
+    at = open_page("pages/convolution.py")
+    at.slider(key="play.stride").set_value(2).run()
+    at.radio(key="play.padmode").set_value("valid").run()
+    assert "⌊(28 − 3) / 2⌋ + 1 = 13" in text_of(at)
+    at.selectbox(key="play.preset").set_value("custom").run()
+    at.text_area(key="play.custom").set_value("1 2\n3 4").run()    # even size: refused with a message
+    assert not at.exception
+    assert any("odd" in e.value.lower() for e in at.error)
+
+
+def test_input_survives_a_page_switch():
+    at = open_page("pages/convolution.py")
+    at.selectbox(key="dlviz.sample.class.mnist").set_value("3").run()
+    chosen = at.session_state["dlviz.input"]
+    at.switch_page("pages/pooling.py").run()
+    assert not at.exception
+    assert at.session_state["dlviz.input"] is chosen
+
+
+def test_pooling_page_numbers_and_settings():
+    at = open_page("pages/pooling.py")
+    story = text_of(at)
+    assert "max = **" in story and "average = (" in story
+    at.slider(key="pool.size").set_value(3).run()
+    at.slider(key="pool.stride").set_value(3).run()
+    assert not at.exception
+    assert "⌊(28 − 3) / 3⌋ + 1 = 9" in text_of(at)
+    at.radio(key="pool.padding").set_value("same").run()
+    assert "⌈28 / 3⌉ = 10" in text_of(at)
+    at.selectbox(key="pool.source").set_value("the 28×28 input").run()
+    assert not at.exception
+
+
+def test_a_corrupt_model_shows_a_message_in_the_page_and_other_pages_still_work(tmp_path, monkeypatch):
+    from dlviz import registry
+
+    broken = tmp_path / "pretrained"
+    broken.mkdir()
+    for f in registry.PRETRAINED_DIR.iterdir():
+        (broken / f.name).write_bytes(f.read_bytes())
+    (broken / "cnn_mnist.weights.h5").write_bytes(b"garbage")
+    monkeypatch.setenv(registry.PRETRAINED_ENV, str(broken))
+    st.cache_resource.clear()      # models loaded by earlier tests must not hide the broken file
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    at.switch_page("pages/convolution.py").run()
+    assert not at.exception
+    assert any("corrupt" in e.value for e in at.error)
+    at.switch_page("pages/home.py").run()
+    assert not at.exception and at.title[0].value == "dlviz"
+    st.cache_resource.clear()
