@@ -20,10 +20,14 @@ HIGHLIGHT = "#ff7f0e"
 
 
 def _square_axes(fig: go.Figure, **layout) -> go.Figure:
-    fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False, constrain="domain")
-    fig.update_yaxes(showticklabels=False, showgrid=False, zeroline=False, autorange="reversed",
-                     scaleanchor="x", constrain="domain")
-    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), **layout)
+    """Hide ticks, put row 0 on top and make every subplot's pixels square (each y axis anchored to its own x)."""
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
+    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed",
+                     constrain="domain")
+    for key in list(fig.layout.to_plotly_json()):
+        if key.startswith("yaxis"):
+            fig.layout[key].scaleanchor = "x" + key[len("yaxis"):]
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="rgba(0,0,0,0)", **layout)
     return fig
 
 
@@ -47,7 +51,7 @@ def image(img: np.ndarray, title: str = "", outline: tuple[int, int, int, int] |
     return _square_axes(fig, title=title, height=height)
 
 
-def stages_strip(panels: Sequence[tuple[str, np.ndarray]], height: int = 230) -> go.Figure:
+def stages_strip(panels: Sequence[tuple[str, np.ndarray]], height: int = 200) -> go.Figure:
     """'What the model sees': one panel per preprocessing stage, left to right."""
     fig = make_subplots(rows=1, cols=len(panels), subplot_titles=[t for t, _ in panels], horizontal_spacing=0.03)
     for i, (_, img) in enumerate(panels, start=1):
@@ -56,7 +60,7 @@ def stages_strip(panels: Sequence[tuple[str, np.ndarray]], height: int = 230) ->
         else:
             fig.add_trace(go.Heatmap(z=img, colorscale=GRAY, zmin=0, zmax=1, showscale=False,
                                      hovertemplate="%{z:.2f}<extra></extra>"), 1, i)
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
+    fig.update_annotations(font_size=12)
     return _square_axes(fig, height=height)
 
 
@@ -124,8 +128,6 @@ def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale
                           row=r + 1, col=cc + 1)
     fig.update_annotations(font_size=10)
     _square_axes(fig, height=max(180, rows * cell_px + 50), clickmode="event+select", dragmode=False)
-    for i in range(1, rows * cols + 1):
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=(i - 1) // cols + 1, col=(i - 1) % cols + 1)
     return fig
 
 
@@ -166,7 +168,6 @@ def arithmetic(patch: np.ndarray, weights: np.ndarray, products: np.ndarray, hei
         fig.add_trace(go.Heatmap(z=arr, colorscale=scale, zmin=zmin, zmax=bound, showscale=False,
                                  text=np.vectorize(lambda v: f"{v:.2f}")(arr), texttemplate="%{text}",
                                  hovertemplate="%{z:.4f}<extra></extra>"), 1, i)
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
     return _square_axes(fig, height=height)
 
 
@@ -188,5 +189,4 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray]], height: int = 300, co
         fig.add_trace(go.Heatmap(z=arr, colorscale=colorscale, zmin=zmin, zmax=max(zmax, zmin + 1e-9),
                                  showscale=False, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
                       1, i)
-        fig.update_yaxes(scaleanchor=f"x{i if i > 1 else ''}", row=1, col=i)
     return _square_axes(fig, height=height)

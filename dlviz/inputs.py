@@ -429,12 +429,12 @@ class MnistStages:
 
     def panels(self) -> list[tuple[str, np.ndarray]]:
         """(title, image) pairs for the "what the model sees" strip, left to right."""
-        first = ("your input", self.original) if self.original.ndim == 3 else ("your input", self.original / 255.0)
-        return [first,
-                ("grey" + (", inverted" if self.inverted else ""), 1.0 - self.gray if self.inverted else self.gray),
-                ("ink, background removed", self.ink),
-                (f"cropped {self.cropped.shape[0]}×{self.cropped.shape[1]}", self.cropped),
-                ("28×28 model input", self.image)]
+        first = self.original if self.original.ndim == 3 else self.original / 255.0
+        return [("input", first),
+                ("grey, inverted" if self.inverted else "grey", 1.0 - self.gray if self.inverted else self.gray),
+                ("ink only", self.ink),
+                (f"crop {self.cropped.shape[0]}×{self.cropped.shape[1]}", self.cropped),
+                ("model input", self.image)]
 
 
 def _empty_image_error() -> EmptyInputError:

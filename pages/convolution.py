@@ -7,6 +7,9 @@ from dlviz.datasets import get_dataset
 from dlviz.inputs import EMPTY_HINT, InputError, limit_size, model_view, to_gray
 from dlviz.ui.input_picker import dataset_selector, input_picker
 from dlviz.ui.models import inspector_or_stop
+from dlviz.ui.shell import enter_app
+
+enter_app()
 
 st.title("Convolution & feature maps")
 st.caption("A convolution slides a small grid of weights over the image; at each position it multiplies and adds. "
@@ -35,9 +38,9 @@ maps_tab, play_tab, photo_tab, table_tab = st.tabs(
     ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs"])
 
 with maps_tab:
-    c1, c2, c3 = st.columns([4, 2, 2], vertical_alignment="bottom")
-    layer = c1.segmented_control("Layer", inspector.names, default=inspector.names[0], key="conv.layer",
+    layer = st.segmented_control("Layer", inspector.names, default=inspector.names[0], key="conv.layer",
                                  required=True)
+    c2, c3 = st.columns(2)
     shared = c2.toggle("One colour scale for all maps", key="conv.shared",
                        help="On: compare how strongly maps respond. Off: see each map's pattern.")
     show_kernels = c3.toggle("Show the learned kernels", value=True, key="conv.kernels")
@@ -106,7 +109,7 @@ with play_tab:
     p1, p2, p3, p4 = st.columns(4)
     source = p1.radio("Image", ["28×28 model input", "full image, grey", "full image, colour (RGB)"],
                       key="play.source")
-    preset = p2.selectbox("Kernel", [*ops.KERNEL_PRESETS, "custom"], index=6, key="play.preset")
+    preset = p2.selectbox("Kernel", [*ops.KERNEL_PRESETS, "custom"], index=4, key="play.preset")
     size = p2.select_slider("Kernel size", [1, 3, 5, 7], 3, key="play.size", disabled=preset == "custom")
     stride = p3.slider("Stride", 1, 4, 1, key="play.stride")
     pad_mode = p3.radio("Padding", ["valid", "same", "explicit zeros"], horizontal=True, key="play.padmode")

@@ -3,6 +3,9 @@ import streamlit as st
 from dlviz import figures, registry
 from dlviz.catalog import PAGES
 from dlviz.datasets import DATASETS
+from dlviz.ui.shell import enter_app
+
+enter_app()
 
 st.title("dlviz")
 st.markdown("Draw a digit, upload a photo or pick a sample, then **see what a neural network does with it**: "

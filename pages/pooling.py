@@ -6,6 +6,9 @@ from dlviz import downsampling, explain, figures, ops
 from dlviz.inputs import InputError, model_view
 from dlviz.ui.input_picker import dataset_selector, input_picker
 from dlviz.ui.models import inspector_or_stop
+from dlviz.ui.shell import enter_app
+
+enter_app()
 
 st.title("Pooling")
 st.caption("Pooling shrinks a feature map by summarising each small window with one number. "

@@ -62,24 +62,25 @@ def _set(choice: ChosenInput) -> None:
 
 
 def _draw_tab() -> None:
-    cols = st.columns([3, 1])
-    stroke = cols[1].slider("Stroke width", 8, 40, 22, key="dlviz.stroke")
     nonce = st.session_state.setdefault("dlviz.canvas.nonce", 0)
+    key = f"dlviz.canvas.{nonce}"
+    # Restore the drawing when the canvas is (re)mounted, e.g. after a page switch; while it stays mounted
+    # the restore value stays the same so the canvas is never redrawn under the user's pen.
+    if key not in st.session_state:
+        st.session_state["dlviz.canvas.restore"] = st.session_state.get(CANVAS)
+    stroke = st.session_state.get("dlviz.stroke", 22)
+    result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
+                       width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw", return_image_data=True,
+                       initial_drawing=st.session_state.get("dlviz.canvas.restore"), key=key)
+    cols = st.columns([3, 1], vertical_alignment="bottom")
+    cols[0].slider("Stroke width", 8, 40, 22, key="dlviz.stroke")
     if cols[1].button("Clear", key="dlviz.canvas.clear", icon=":material/delete:"):
-        st.session_state["dlviz.canvas.nonce"] = nonce = nonce + 1
-        st.session_state.pop(CANVAS, None)
-        st.session_state.pop("dlviz.canvas.hash", None)
-        if st.session_state.get(INPUT) is not None and st.session_state[INPUT].source == "draw":
+        st.session_state["dlviz.canvas.nonce"] += 1
+        for k in (CANVAS, "dlviz.canvas.hash", "dlviz.canvas.restore"):
+            st.session_state.pop(k, None)
+        if st.session_state[INPUT].source == "draw":
             st.session_state[INPUT] = ChosenInput.empty_canvas()
-    with cols[0]:
-        key = f"dlviz.canvas.{nonce}"
-        # Restore the drawing when the canvas is (re)mounted, e.g. after a page switch; while it stays mounted
-        # the restore value stays the same so the canvas is never redrawn under the user's pen.
-        if key not in st.session_state:
-            st.session_state["dlviz.canvas.restore"] = st.session_state.get(CANVAS)
-        result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-                           width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw", return_image_data=True,
-                           initial_drawing=st.session_state.get("dlviz.canvas.restore"), key=key)
+        st.rerun()
     st.caption("Draw one digit (or a garment) large, in the middle. White on black, like the training data.")
     data = result.image_data
     if data is None:
@@ -148,6 +149,17 @@ def _samples_tab(dataset: str) -> None:
         st.caption(f"Current: bundled test image #{current.index}, labelled **{current.label}**.")
 
 
+def _describe(choice: ChosenInput) -> str:
+    if choice.source == "sample":
+        return f"bundled sample #{choice.index} (labelled {choice.label})"
+    if choice.rgb is None:
+        return "an empty canvas"
+    if choice.source == "upload":
+        h, w = choice.full_size or choice.rgb.shape[:2]
+        return f"{choice.name} ({w}×{h})"
+    return "your drawing"
+
+
 def input_picker(dataset: str) -> ChosenInput:
     """Tabs Draw / Upload / Samples; returns the current input (a bundled sample until the user acts)."""
     if INPUT not in st.session_state:
@@ -156,7 +168,8 @@ def input_picker(dataset: str) -> ChosenInput:
     current = st.session_state[INPUT]
     if current.source == "sample" and current.dataset != dataset:   # dataset switched: same slot, other dataset
         _set(_sample_input(dataset, current.index))
-    draw, upload, samples = st.tabs(["✏️ Draw", "📤 Upload", "🖼️ Samples"])
+    st.markdown(f"Current input: **{_describe(st.session_state[INPUT])}**")
+    draw, upload, samples = st.tabs([":material/draw: Draw", ":material/upload: Upload", ":material/photo_library: Samples"])
     with draw:
         _draw_tab()
     with upload:

@@ -1,0 +1,1 @@
+"""Benchmarks of dlviz; `bench.interactions` times page interactions (see bench/README.md)."""
