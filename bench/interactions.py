@@ -96,10 +96,22 @@ class Scenario:
 
 @dataclass(frozen=True)
 class ModelCall:
-    """The model call alone. `build()` loads what it needs once and returns (fast, naive) zero-argument calls."""
+    """The model call alone. `build()` loads what it needs once and returns (fast, naive) zero-argument calls.
+
+    before_each: an untimed call before every timed one, e.g. what Streamlit does between two reruns.
+    """
     name: str
     page: str                                   # for --page filtering: the page(s) that use this network
     build: Callable[[], tuple[Callable[[], Any], Callable[[], Any] | None]]
+    before_each: Callable[[], Any] | None = None
+
+
+def keras_clear_session() -> None:
+    """What Streamlit's script runner does after every rerun when keras is imported (`_clean_problem_modules`),
+    minus its gc.collect(): it also empties TensorFlow's kernel cache."""
+    import keras
+
+    keras.backend.clear_session(free_memory=False)
 
 
 def _cnn_call(model: str, dataset: str) -> Callable[[], tuple[Callable[[], Any], Callable[[], Any]]]:
@@ -120,7 +132,6 @@ CONV_LAYERS = ("conv1", "conv2", "pool1", "conv3", "conv4", "pool2", "conv5", "c
 SCENARIOS: list[Scenario] = [
     Scenario("conv: sample change", CONV, ("number_input", "dlviz.sample.pos.mnist"), (1, 2, 3, 4, 5, 6),
              note="new input: preprocessing + model + every figure"),
-    Scenario("conv: sample class", CONV, ("selectbox", "dlviz.sample.class.mnist"), ("7", "3", "any class")),
     Scenario("conv: layer switch (all 8)", CONV, ("segmented_control", "conv.layer"), CONV_LAYERS,
              note="cycles conv1..conv6; conv5/conv6 draw 64 maps"),
     Scenario("conv: layer switch (conv1/conv2/pool1/conv3)", CONV, ("segmented_control", "conv.layer"),
@@ -136,6 +147,8 @@ SCENARIOS: list[Scenario] = [
 
 MODEL_CALLS: list[ModelCall] = [
     ModelCall("model call: cnn_mnist Inspector.run", f"{CONV} {POOL}", _cnn_call("cnn_mnist", "mnist")),
+    ModelCall("model call: same, after Streamlit's per-rerun keras clear_session", f"{CONV} {POOL}",
+              _cnn_call("cnn_mnist", "mnist"), before_each=keras_clear_session),
 ]
 
 # Functions timed in the profiling pass: (module, attribute); "Class.method" for methods, "*" for every public
@@ -362,16 +375,19 @@ def run_scenario(scenario: Scenario, runs: int, warmup_cycles: int = 2,
 def run_model_call(call: ModelCall, runs: int, warmup: int = 5) -> tuple[list[float], list[float] | None]:
     """The fast and naive calls, alternating in one loop so both see the same machine load."""
     fast, naive = call.build()
+    before = call.before_each or (lambda: None)
     for _ in range(warmup):
         fast()
         if naive:
             naive()
     fast_ms, naive_ms = [], []
     for _ in range(runs):
+        before()
         t0 = time.perf_counter()
         fast()
         fast_ms.append((time.perf_counter() - t0) * 1000.0)
         if naive:
+            before()
             t0 = time.perf_counter()
             naive()
             naive_ms.append((time.perf_counter() - t0) * 1000.0)
@@ -615,8 +631,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     sys.stdout.flush()
 
     results: list[Result] = []
+    loads = [os.getloadavg()[0]]
     for sc in scenarios:
         load0 = list(os.getloadavg())
+        loads.append(load0[0])
         print(f"  … {sc.name}", end="", flush=True)
         measured = run_scenario(sc, args.runs)
         times, execs = measured.total_ms, measured.execs_per_rerun
@@ -633,6 +651,7 @@ def main(argv: Sequence[str] | None = None) -> int:
               flush=True)
     for call in calls:
         load0 = list(os.getloadavg())
+        loads.append(load0[0])
         print(f"  … {call.name}", end="", flush=True)
         fast, naive = run_model_call(call, args.runs)
         res = Result(call.name, "model call", call.page, fast, None if args.no_naive else naive,
@@ -641,6 +660,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f": median {res.stats['median']:.2f} ms", flush=True)
 
     load_end = os.getloadavg()
+    loads.append(load_end[0])
+    training_end = machine_info()["training_running"]
     print(f"\n## Results (target: p95 ≤ {args.target_ms:g} ms)\n")
     print(table(results, args.target_ms))
     interactions = [r for r in results if r.to_script_end_ms]
@@ -648,8 +669,11 @@ def main(argv: Sequence[str] | None = None) -> int:
         print("\nSplit of an interaction: until the page's last element (what the user waits for), and Streamlit's "
               "post-run clean-up after it (GC; it holds the GIL, so the next rerun waits for it)\n")
         print(split_table(interactions))
-    print(f"\nLoad average at end (1/5/15 min): {' / '.join(f'{v:.2f}' for v in load_end)} on {info['cpus']} CPUs"
-          + ("  **(high: timings are pessimistic)**" if load_end[0] > 0.75 * (info['cpus'] or 1) else ""))
+    high = max(loads) > 0.75 * (info["cpus"] or 1)
+    print(f"\nLoad average (1 min) during the run: {min(loads):.2f}–{max(loads):.2f} on {info['cpus']} CPUs; "
+          f"at end (1/5/15 min) {' / '.join(f'{v:.2f}' for v in load_end)}"
+          + ("  **(high: other processes competed for the CPUs, timings are pessimistic)**" if high else "")
+          + ("  **(a training job was running)**" if info["training_running"] or training_end else ""))
 
     profiles = []
     if args.profile_runs > 0 and scenarios:
@@ -665,7 +689,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "meta": {**info, "versions": versions(), "runs": args.runs, "target_ms": args.target_ms,
-                     "server_post_gc": SERVER_POST_GC, "load_end": list(load_end)},
+                     "server_post_gc": SERVER_POST_GC, "load_end": list(load_end),
+                     "load_1min_samples": loads, "training_running_at_end": training_end},
             "results": [r.to_json() for r in results], "profiles": profiles, "over_target": failed}, indent=2))
         print(f"Wrote {args.json}")
     if failed:

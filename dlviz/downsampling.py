@@ -50,11 +50,14 @@ def window_mask(shape: tuple[int, int], window: tuple[int, int, int, int]) -> np
     return mask
 
 
-def busiest_crop(x: np.ndarray, size: int = 6) -> tuple[int, int]:
-    """(top, left) of the size×size crop with the most activation, so the numeric grid shows something."""
+def liveliest_crop(x: np.ndarray, size: int = 6) -> tuple[int, int]:
+    """(top, left) of the size×size crop whose values vary most (an edge, not a flat area), so pooling choices
+    visibly differ on the numeric grid."""
     h, w = x.shape
     if h <= size or w <= size:
         return 0, 0
-    sums = ops.conv2d(x, np.ones((size, size)), padding="valid")
-    r, c = np.unravel_index(int(np.argmax(sums)), sums.shape)
+    box = np.ones((size, size)) / size**2
+    mean = ops.conv2d(x, box, padding="valid")
+    variance = ops.conv2d(x * x, box, padding="valid") - mean**2
+    r, c = np.unravel_index(int(np.argmax(variance)), variance.shape)
     return int(r), int(c)

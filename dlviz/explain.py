@@ -176,7 +176,7 @@ def winner(arith: OutputArithmetic) -> tuple[int, int] | None:
 
 def arithmetic_story(arith: OutputArithmetic) -> str:
     """The computation of one value as Markdown, with every number filled in and the check against Keras."""
-    check = "✅ equals" if np.isclose(arith.computed, arith.keras_value, rtol=1e-4, atol=1e-5) else "❌ differs from"
+    check = "✓ equals" if np.isclose(arith.computed, arith.keras_value, rtol=1e-4, atol=1e-5) else "✗ differs from"
     where = f"`{arith.layer}`[{arith.row}, {arith.col}], map {arith.channel}"
     if arith.terms is None:
         t, l, b, r = arith.window
@@ -196,3 +196,25 @@ def arithmetic_story(arith: OutputArithmetic) -> str:
              f"4. {'ReLU: max(0, ' + format(terms.value, '.4f') + ')' if arith.activation == 'relu' else arith.activation}"
              f" = **{arith.computed:.4f}**, which {check} the value Keras computed ({arith.keras_value:.4f})."]
     return "\n".join(lines)
+
+
+def nearest_preset(kernel: np.ndarray, size: int | None = None) -> tuple[str, float]:
+    """The hand-designed kernel a learned (k, k) kernel most resembles: (name with sign, cosine similarity).
+
+    Compared after removing each kernel's mean, so a blur with a bias-like offset still reads as a blur and
+    an edge detector is recognised whichever way round it points ("−sobel x" finds right-to-left edges).
+    """
+    size = size or kernel.shape[0]
+    learned = kernel - kernel.mean()
+    norm = np.linalg.norm(learned)
+    if norm == 0:
+        return "flat", 0.0
+    best = ("", -1.0)
+    for name in ("sobel x", "sobel y", "laplacian", "sharpen", "emboss", "gaussian"):
+        preset = ops.kernel_preset(name, size).astype(float)
+        preset = preset - preset.mean()
+        sim = float((learned * preset).sum() / (norm * np.linalg.norm(preset)))
+        for signed, s in ((name, sim), ("−" + name, -sim)):
+            if s > best[1]:
+                best = (signed, s)
+    return best

@@ -186,7 +186,8 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray]], height: int = 300, co
     hi = max(float(a.max()) for _, a in panels)
     for i, (_, arr) in enumerate(panels, start=1):
         zmin, zmax = (lo, hi) if shared_scale else (float(arr.min()), float(arr.max()))
+        labels = dict(text=np.vectorize(lambda v: f"{v:.3f}")(arr), texttemplate="%{text}") if arr.size <= 4 else {}
         fig.add_trace(go.Heatmap(z=arr, colorscale=colorscale, zmin=zmin, zmax=max(zmax, zmin + 1e-9),
-                                 showscale=False, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"),
-                      1, i)
+                                 showscale=False, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
+                                 **labels), 1, i)
     return _square_axes(fig, height=height)

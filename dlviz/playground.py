@@ -28,3 +28,11 @@ def convolve(x: np.ndarray, kernel: np.ndarray, stride: int, padding) -> Playgro
     return PlaygroundResult(per_channel, np.sum(per_channel, axis=0),
                             ops.output_size_formula(x.shape[0], k, stride, padding),
                             ops.output_size_formula(x.shape[1], k, stride, padding))
+
+
+def one_value(x: np.ndarray, kernel: np.ndarray, stride: int, padding, row: int, col: int) -> ops.ConvTerms:
+    """The products behind output (row, col), channel by channel (the same 2-D kernel in every channel)."""
+    x3 = x[..., None] if x.ndim == 2 else x
+    c = x3.shape[-1]
+    kernel4 = np.repeat(kernel[:, :, None, None], c, axis=2)      # (k, k, c, 1): one slice per channel
+    return ops.conv2d_terms(x3, kernel4, 0.0, stride, padding, row, col, 0)

@@ -100,8 +100,12 @@ with maps_tab:
             if kernel.shape[2] > 1 else 0
         st.markdown(f"**Learned kernels of `{layer}`** (input channel {kin}; red positive, blue negative). "
                     "Each map above is its kernel slid over the input, summed over input channels, plus a bias.")
+        looks_like = [explain.nearest_preset(kernel[:, :, kin, j]) for j in range(kernel.shape[3])]
         st.plotly_chart(figures.map_grid(kernel[:, :, kin, :], zmid=0.0, colorscale=figures.DIVERGING,
-                                         clickable=False, cell_px=80), key="conv.kernelgrid")
+                                         titles=[f"#{j} ≈ {n} {s:.2f}" for j, (n, s) in enumerate(looks_like)],
+                                         clickable=False, cell_px=95), key="conv.kernelgrid")
+        st.caption("Under each kernel: the hand-designed filter it resembles most (cosine similarity after "
+                   "removing the mean; 1 = same shape). Try that filter in the playground tab.")
 
 with play_tab:
     st.markdown("Pick a kernel and slide it over **your** image. Change size, stride and padding and watch "
@@ -141,6 +145,23 @@ with play_tab:
     else:
         panels.append((f"output {result.output.shape[0]}×{result.output.shape[1]}", result.output))
     st.plotly_chart(figures.side_by_side(panels, colorscale="gray", height=360), key="play.out")
+
+    st.markdown("**One output value of the playground**")
+    oh, ow = result.output.shape
+    o1, o2 = st.columns(2)
+    prow = o1.number_input(f"Output row (0–{oh - 1})", 0, oh - 1, oh // 2, key="play.row")
+    pcol = o2.number_input(f"Output column (0–{ow - 1})", 0, ow - 1, ow // 2, key="play.col")
+    terms = playground.one_value(x, kernel2d, stride, pad, prow, pcol)
+    names = ["grey"] if x.ndim == 2 else ["red", "green", "blue"]
+    for i, name in enumerate(names):
+        st.plotly_chart(figures.arithmetic(terms.patch[..., i], terms.weights[..., i], terms.products[..., i],
+                                           height=260 if kernel2d.shape[0] <= 3 else 340), key=f"play.arith.{i}")
+        st.caption(f"{name} channel: sum of the {kernel2d.size} products = **{terms.channel_sums[i]:.4f}**")
+    if x.ndim == 3:
+        st.markdown("Output = " + " + ".join(f"{v:.4f}" for v in terms.channel_sums) +
+                    f" = **{terms.value:.4f}** (the three channel sums added; no bias here)")
+    else:
+        st.markdown(f"Output = **{terms.value:.4f}** (no bias here)")
 
 with photo_tab:
     if choice.source == "sample":

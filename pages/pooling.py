@@ -65,9 +65,15 @@ st.markdown(f"Output size for every window operation: {ops.output_size_formula(x
 cols = st.columns(4)
 for col, key in zip(cols, ("max", "average", "conv", "global")):
     col.markdown(downsampling.READINGS[key])
+if source != "the 28×28 input":
+    gap = ops.global_average_pool(maps[source])
+    st.plotly_chart(figures.bars(gap, [f"#{i}" for i in range(len(gap))],
+                                 f"Global average pooling of all {len(gap)} maps of `{source}`: one number per map "
+                                 f"(map #{ch} = {gap[ch]:.3f}), the vector a GAP classifier head would see"),
+                    key="pool.gap")
 
 st.subheader("The numbers")
-top, lft = downsampling.busiest_crop(x, 6)
+top, lft = downsampling.liveliest_crop(x, 6)
 small = x[top:top + 6, lft:lft + 6]
 st.caption(f"A 6×6 crop of the map (rows {top}–{top + small.shape[0] - 1}, columns {lft}–{lft + small.shape[1] - 1}),"
            " pooled with your settings. Click an output cell to see which input cells it came from.")

@@ -42,7 +42,7 @@ def test_numpy_arithmetic_reproduces_the_keras_value(inspector, image, layer, ce
     arith = explain.output_arithmetic(inspector, image, maps, layer, r, c, ch)
     assert arith.computed == pytest.approx(arith.keras_value, rel=1e-4, abs=1e-5)
     assert arith.terms.products.sum() == pytest.approx(arith.terms.total, rel=1e-6, abs=1e-6)
-    assert "✅" in explain.arithmetic_story(arith)
+    assert "✓ equals" in explain.arithmetic_story(arith)
 
 
 @pytest.mark.parametrize("layer", ["pool1", "pool2"])
@@ -99,3 +99,13 @@ def test_clicked_cell_reads_the_customdata_of_a_selection():
 
     assert explain.clicked_cell(Event) == (5, 4, 3)
     assert explain.clicked_cell(None) is None
+
+
+def test_nearest_preset_recognises_hand_designed_kernels_in_any_orientation():
+    from dlviz import ops
+
+    sobel = ops.kernel_preset("sobel x", 3)
+    assert explain.nearest_preset(sobel) == ("sobel x", pytest.approx(1.0))
+    name, sim = explain.nearest_preset(-2.0 * ops.kernel_preset("sobel y", 3) + 0.3)
+    assert name == "−sobel y" and sim == pytest.approx(1.0)
+    assert explain.nearest_preset(np.zeros((3, 3))) == ("flat", 0.0)
