@@ -13,6 +13,12 @@ what a real server spends. The *naive* column re-times the same interaction with
 call `keras.Model.predict` (what a straightforward app would do) instead of `predict_on_batch`; AppTest runs the
 page script in this process, so the patch applies. `ratio` = naive median / median.
 
+Two differences between AppTest and a real server are put back, so that a rerun costs what it costs a server:
+AppTest resets the `pages/`-folder flag before every run (which would make every run execute the page twice, see
+`pin_pages_directory_flag`), and its script runner skips the server's post-run `gc.collect(2)` (`ServerFidelity`;
+`--no-server-gc` leaves it out). A second table splits each interaction into the time until the page's last
+element and Streamlit's post-run clean-up; a profiling pass then times the functions a rerun calls.
+
 Later pages add entries to `SCENARIOS` (and, for a new network, `MODEL_CALLS`); nothing else needs to change.
 `--target-ms` makes the run a gate: exit code 1 when any p95 (interaction or model call, fast path) exceeds it.
 """
@@ -39,6 +45,7 @@ import platform  # noqa: E402
 import subprocess  # noqa: E402
 import threading  # noqa: E402
 import time  # noqa: E402
+import types  # noqa: E402
 from collections import defaultdict  # noqa: E402
 from collections.abc import Callable, Iterator, Sequence  # noqa: E402
 from dataclasses import dataclass, field  # noqa: E402
@@ -153,7 +160,7 @@ MODEL_CALLS: list[ModelCall] = [
 
 # Functions timed in the profiling pass: (module, attribute); "Class.method" for methods, "*" for every public
 # function of the module. Pages look these up as module attributes at run time, so patching the module works.
-PROFILE_TARGETS: list[tuple[str, str]] = [
+PROFILE_TARGETS: list[tuple[str | types.ModuleType, str]] = [
     ("dlviz.figures", "*"),
     ("dlviz.explain", "Inspector.run"),
     ("dlviz.explain", "output_arithmetic"),
@@ -177,7 +184,7 @@ PROFILE_TARGETS: list[tuple[str, str]] = [
     # Streamlit's ScriptRunner calls keras.backend.clear_session() after every execution of a script (when keras
     # is imported), and that runs a full gc.collect(); runner.postScriptGC adds another gc.collect(2).
     ("keras.backend", "clear_session"),
-    (__name__, "server_post_run_gc"),
+    (sys.modules[__name__], "server_post_run_gc"),   # this module as an object: a script run re-binds __main__
     ("gc", "collect"),
 ]
 
@@ -435,7 +442,7 @@ class Profiler:
         return timed
 
     @contextlib.contextmanager
-    def installed(self, targets: Sequence[tuple[str, str]]) -> Iterator[None]:
+    def installed(self, targets: Sequence[tuple[str | types.ModuleType, str]]) -> Iterator[None]:
         from streamlit.runtime.scriptrunner.script_runner import ScriptRunner
 
         undo: list[tuple[Any, str, Any]] = []
@@ -448,8 +455,11 @@ class Profiler:
             undo.append((owner, attr, vars(owner)[attr] if own else _INHERITED))
             setattr(owner, attr, self.wrap(label, original))
 
-        for module_name, attr in targets:
-            module = sys.modules.get(module_name)
+        for target, attr in targets:
+            module = target if isinstance(target, types.ModuleType) else sys.modules.get(target)
+            module_name = module.__name__ if module is not None else target
+            if module is target:
+                module_name = "bench"
             if module is None:
                 try:
                     module = importlib.import_module(module_name)
@@ -457,7 +467,7 @@ class Profiler:
                     continue
             if attr == "*":
                 names = [n for n, v in vars(module).items() if callable(v) and not n.startswith("_")
-                         and getattr(v, "__module__", None) == module_name and not isinstance(v, type)]
+                         and getattr(v, "__module__", None) == module.__name__ and not isinstance(v, type)]
             else:
                 names = [attr]
             for name in names:
@@ -540,8 +550,8 @@ def split_table(results: Sequence[Result]) -> str:
 
 
 def profile_table(profile: dict[str, Any], top: int) -> str:
-    at_med = profile["at_run_ms"]["median"]
-    lines = [f"**{profile['scenario']}**: at.run() median {at_med:.1f} ms, of which the script runner "
+    at_med = profile["at_run_ms"]["mean"]
+    lines = [f"**{profile['scenario']}**: at.run() mean {at_med:.1f} ms, of which the script runner "
              f"{profile['script_ms_per_rerun']:.1f} ms/rerun ({profile['execs_per_rerun']:.1f} page execution(s) "
              "incl. Streamlit's post-run clean-up; the rest is AppTest's session setup and tree parsing)",
              "", "| function | ms / rerun | calls / rerun | share of at.run() |", "|---|---:|---:|---:|"]

@@ -162,7 +162,9 @@ def clicked_cell(event) -> tuple[int, int, int] | None:
         return None
     for point in points:
         data = point.get("customdata")
-        if data is not None and len(data) == 3:
+        if isinstance(data, dict):      # a typed array from the browser arrives as {"0": .., "1": .., "2": ..}
+            data = [data.get(str(i)) for i in range(len(data))]
+        if data is not None and len(data) == 3 and None not in data:
             return tuple(int(v) for v in data)
     return None
 

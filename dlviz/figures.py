@@ -21,9 +21,11 @@ HIGHLIGHT = "#ff7f0e"
 
 def _square_axes(fig: go.Figure, **layout) -> go.Figure:
     """Hide ticks, put row 0 on top and make every subplot's pixels square (each y axis anchored to its own x)."""
-    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain")
+    # fixedrange: a stray drag must not pan a feature map away; clicks still select points
+    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain",
+                     fixedrange=True)
     fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed",
-                     constrain="domain")
+                     constrain="domain", fixedrange=True)
     for key in list(fig.layout.to_plotly_json()):
         if key.startswith("yaxis"):
             fig.layout[key].scaleanchor = "x" + key[len("yaxis"):]
@@ -119,7 +121,7 @@ def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale
             fig.add_trace(go.Scatter(
                 x=xx.ravel(), y=yy.ravel(), mode="markers",
                 marker=dict(size=max(4, min(14, cell_px // max(h, w))), opacity=0, color="white"),
-                customdata=np.stack([np.full(h * w, k), yy.ravel(), xx.ravel()], axis=1),
+                customdata=np.stack([np.full(h * w, k), yy.ravel(), xx.ravel()], axis=1).tolist(),
                 text=[f"{v:.3f}" for v in m.ravel()],
                 hovertemplate=f"{titles[k]}<br>row %{{y}}, col %{{x}}: %{{text}}<extra></extra>",
                 showlegend=False), r + 1, cc + 1)
@@ -127,7 +129,7 @@ def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale
             fig.add_shape(**_rect(selected[1], selected[2], selected[1] + 1, selected[2] + 1, width=2),
                           row=r + 1, col=cc + 1)
     fig.update_annotations(font_size=10)
-    _square_axes(fig, height=max(180, rows * cell_px + 50), clickmode="event+select", dragmode=False)
+    _square_axes(fig, height=max(180, rows * cell_px + 50), clickmode="event+select")
     return fig
 
 
@@ -153,9 +155,9 @@ def number_grid(values: np.ndarray, title: str = "", highlight: np.ndarray | Non
         yy, xx = np.mgrid[0:h, 0:w]
         fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False,
                                  marker=dict(size=18, opacity=0),
-                                 customdata=np.stack([np.zeros(h * w, int), yy.ravel(), xx.ravel()], axis=1),
+                                 customdata=np.stack([np.zeros(h * w, int), yy.ravel(), xx.ravel()], axis=1).tolist(),
                                  hovertemplate="row %{y}, col %{x}<extra></extra>"))
-    return _square_axes(fig, title=title, height=height, clickmode="event+select", dragmode=False)
+    return _square_axes(fig, title=title, height=height, clickmode="event+select")
 
 
 def arithmetic(patch: np.ndarray, weights: np.ndarray, products: np.ndarray, height: int = 300) -> go.Figure:

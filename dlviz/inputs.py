@@ -433,8 +433,17 @@ class MnistStages:
         return [("input", first),
                 ("grey, inverted" if self.inverted else "grey", 1.0 - self.gray if self.inverted else self.gray),
                 ("ink only", self.ink),
-                (f"crop {self.cropped.shape[0]}×{self.cropped.shape[1]}", self.cropped),
+                (f"crop {self.cropped.shape[0]}×{self.cropped.shape[1]}", _pad_square(self.cropped)),
                 ("model input", self.image)]
+
+
+def _pad_square(img: np.ndarray) -> np.ndarray:
+    """Centre a (h, w) image on a black square, so strips of panels can show it without distortion."""
+    h, w = img.shape
+    n = max(h, w)
+    out = np.zeros((n, n), dtype=img.dtype)
+    out[(n - h) // 2:(n - h) // 2 + h, (n - w) // 2:(n - w) // 2 + w] = img
+    return out
 
 
 def _empty_image_error() -> EmptyInputError:

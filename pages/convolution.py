@@ -48,23 +48,26 @@ with maps_tab:
     h, w, c = fmap.shape
     st.caption(f"`{layer}` output: {h}×{w}×{c}. Click any pixel of a map to see how it was computed.")
 
-    cell_key = f"conv.cell.{layer}"
-    cell = st.session_state.get(cell_key, explain.strongest_cell(fmap))
+    # The three number inputs are the single source of truth for the explained cell; a click on a map writes them.
+    keys = [f"conv.ch.{layer}", f"conv.row.{layer}", f"conv.col.{layer}"]
+    if keys[0] not in st.session_state:
+        for key, value in zip(keys, explain.strongest_cell(fmap)):
+            st.session_state[key] = value
+    cell = tuple(int(st.session_state[k]) for k in keys)
     event = st.plotly_chart(figures.map_grid(fmap, shared_scale=shared, selected=cell), key=f"conv.maps.{layer}",
                             on_select="rerun", selection_mode="points")
     clicked = explain.clicked_cell(event)
-    if clicked is not None and clicked != st.session_state.get(f"{cell_key}.click"):
-        st.session_state[f"{cell_key}.click"] = clicked
-        st.session_state[cell_key] = cell = clicked
+    if clicked is not None and clicked != st.session_state.get(f"conv.click.{layer}"):
+        st.session_state[f"conv.click.{layer}"] = clicked
+        for key, value in zip(keys, clicked):
+            st.session_state[key] = value
         st.rerun()          # redraw the outline on the clicked pixel
 
     st.subheader("One value, step by step")
     k1, k2, k3 = st.columns(3)
-    ch = k1.number_input("Map (channel)", 0, c - 1, int(cell[0]), key=f"conv.ch.{layer}")
-    row = k2.number_input("Row", 0, h - 1, int(cell[1]), key=f"conv.row.{layer}")
-    col = k3.number_input("Column", 0, w - 1, int(cell[2]), key=f"conv.col.{layer}")
-    if (ch, row, col) != tuple(cell):
-        st.session_state[cell_key] = (ch, row, col)
+    ch = k1.number_input("Map (channel)", 0, c - 1, key=keys[0])
+    row = k2.number_input("Row", 0, h - 1, key=keys[1])
+    col = k3.number_input("Column", 0, w - 1, key=keys[2])
     arith = explain.output_arithmetic(inspector, view.image, maps, layer, row, col, ch)
 
     a, b = st.columns([1, 2], gap="large")

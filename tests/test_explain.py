@@ -109,3 +109,11 @@ def test_nearest_preset_recognises_hand_designed_kernels_in_any_orientation():
     name, sim = explain.nearest_preset(-2.0 * ops.kernel_preset("sobel y", 3) + 0.3)
     assert name == "−sobel y" and sim == pytest.approx(1.0)
     assert explain.nearest_preset(np.zeros((3, 3))) == ("flat", 0.0)
+
+
+def test_clicked_cell_accepts_typed_array_customdata():
+    class Event:
+        class selection:  # noqa: N801
+            points = [{"customdata": {"0": 2, "1": 7, "2": 1}}]
+
+    assert explain.clicked_cell(Event) == (2, 7, 1)

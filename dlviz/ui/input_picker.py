@@ -68,12 +68,12 @@ def _draw_tab() -> None:
     # the restore value stays the same so the canvas is never redrawn under the user's pen.
     if key not in st.session_state:
         st.session_state["dlviz.canvas.restore"] = st.session_state.get(CANVAS)
-    stroke = st.session_state.get("dlviz.stroke", 22)
+    stroke = st.session_state.get("dlviz.stroke", 26)
     result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                        width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw", return_image_data=True,
                        initial_drawing=st.session_state.get("dlviz.canvas.restore"), key=key)
     cols = st.columns([3, 1], vertical_alignment="bottom")
-    cols[0].slider("Stroke width", 8, 40, 22, key="dlviz.stroke")
+    cols[0].slider("Stroke width", 8, 40, 26, key="dlviz.stroke")
     if cols[1].button("Clear", key="dlviz.canvas.clear", icon=":material/delete:"):
         st.session_state["dlviz.canvas.nonce"] += 1
         for k in (CANVAS, "dlviz.canvas.hash", "dlviz.canvas.restore"):
@@ -168,7 +168,7 @@ def input_picker(dataset: str) -> ChosenInput:
     current = st.session_state[INPUT]
     if current.source == "sample" and current.dataset != dataset:   # dataset switched: same slot, other dataset
         _set(_sample_input(dataset, current.index))
-    st.markdown(f"Current input: **{_describe(st.session_state[INPUT])}**")
+    status = st.empty()      # filled last, so it names the input this run actually uses
     draw, upload, samples = st.tabs([":material/draw: Draw", ":material/upload: Upload", ":material/photo_library: Samples"])
     with draw:
         _draw_tab()
@@ -176,4 +176,5 @@ def input_picker(dataset: str) -> ChosenInput:
         _upload_tab()
     with samples:
         _samples_tab(dataset)
+    status.markdown(f"Current input: **{_describe(st.session_state[INPUT])}**")
     return st.session_state[INPUT]
