@@ -16,10 +16,6 @@ from dlviz import ops
 SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
 
 
-def _padding(layer) -> str:
-    return layer.get_config()["padding"]
-
-
 def spatial_layers(model: keras.Model) -> list:
     """The conv and pooling layers, in order: the ones with feature maps worth drawing."""
     return [layer for layer in model.layers if type(layer).__name__ in SPATIAL_TYPES]

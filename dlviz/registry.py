@@ -53,7 +53,7 @@ def sha256_of(path: Path) -> str:
 
 def read_manifest(directory: Path | None = None) -> dict[str, Any]:
     directory = pretrained_dir(directory)
-    path = Path(directory) / MANIFEST_FILE
+    path = directory / MANIFEST_FILE
     if not path.is_file():
         return {"version": 1, "models": {}}
     try:
@@ -82,7 +82,7 @@ def model_card(name: str, directory: Path | None = None) -> ModelCard:
 
 def verified_weights_path(card: ModelCard, directory: Path | None = None) -> Path:
     directory = pretrained_dir(directory)
-    path = Path(directory) / card.file
+    path = directory / card.file
     retrain = card.entry.get("command") or f"python -m dlviz.train {card.family} ..."
     if not path.is_file():
         raise ModelUnavailable(f"The weights of {card.name!r} ({path.name}) are missing. "
@@ -123,7 +123,7 @@ def layer_summary(model) -> list[dict[str, Any]]:
 
 
 def _write_manifest(manifest: dict[str, Any], directory: Path) -> None:
-    path = Path(directory) / MANIFEST_FILE
+    path = directory / MANIFEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_suffix(".json.tmp")
     tmp.write_text(json.dumps(manifest, indent=2) + "\n")
@@ -140,7 +140,6 @@ def _versions() -> dict[str, str]:
 def write_entry(name: str, entry: dict[str, Any], directory: Path | None = None) -> dict[str, Any]:
     """Add or replace a model's entry; the hash, size and date are measured here, not passed in."""
     directory = pretrained_dir(directory)
-    directory = Path(directory)
     path = directory / entry["file"]
     entry = {**entry, "sha256": sha256_of(path), "bytes": path.stat().st_size,
              "date": _dt.date.today().isoformat(), "versions": _versions()}
@@ -168,7 +167,7 @@ def write_samples_entry(path: Path, directory: Path, description: str) -> None:
 def load_samples(dataset: str, directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Bundled test images of `dataset`: x (N, 28, 28) uint8 white-on-black, y (N,) uint8."""
     directory = pretrained_dir(directory)
-    path = Path(directory) / SAMPLES_FILE
+    path = directory / SAMPLES_FILE
     if not path.is_file():
         raise ModelUnavailable(f"The bundled samples ({path.name}) are missing. Restore them with "
                                "`git checkout pretrained/` or run `python -m dlviz.train samples --data PATH`.")

@@ -69,7 +69,7 @@ def test_unknown_model_lists_the_available_ones(tiny_pretrained):
 
 
 def test_samples_are_the_first_per_class_test_images(tmp_path):
-    for key, file in (("mnist", "mnist.npz"), ("fashion", "fashion_mnist.npz")):
+    for file in ("mnist.npz", "fashion_mnist.npz"):
         write_fake_dataset(tmp_path / file, seed=1)
     train.make_samples(str(tmp_path), tmp_path, per_class=3)
     x, y = registry.load_samples("fashion", tmp_path)
