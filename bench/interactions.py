@@ -590,11 +590,12 @@ def versions() -> dict[str, str]:
 # Main
 # --------------------------------------------------------------------------------------------------------------
 
-def _selected(items, page_filter: str | None, name_of=lambda x: x.name, page_of=lambda x: x.page):
+def _selected(items, page_filter: str | None) -> list:
+    """Items whose page path contains the filter; if none does, those whose name does ("pool: size")."""
     if not page_filter:
         return list(items)
     f = page_filter.lower()
-    return [x for x in items if f in page_of(x).lower() or f in name_of(x).lower()]
+    return [x for x in items if f in x.page.lower()] or [x for x in items if f in x.name.lower()]
 
 
 def quiet_streamlit_logs() -> None:
@@ -612,7 +613,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--runs", type=int, default=60, help="timed reruns per scenario (default 60; ≥ 50 for a p95)")
-    p.add_argument("--page", help="only scenarios whose page path or name contains this (e.g. pooling)")
+    p.add_argument("--page", help="only this page's scenarios (substring of the path, e.g. pooling), or else the "
+                                  "scenarios whose name contains it (e.g. 'pool: size')")
     p.add_argument("--json", type=Path, help="write all results (raw timings included) to this file")
     p.add_argument("--target-ms", type=float, default=100.0, help="p95 budget per interaction (default 100)")
     p.add_argument("--no-naive", action="store_true", help="skip the naive model.predict reruns")
@@ -624,7 +626,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = p.parse_args(argv)
 
     scenarios = _selected(SCENARIOS, args.page)
-    calls = _selected(MODEL_CALLS, args.page)
+    calls = _selected(MODEL_CALLS, args.page) if not args.page or any(args.page.lower() in sc.page.lower()
+                                                                       for sc in scenarios) else []
     if not scenarios and not calls:
         p.error(f"no scenario matches --page {args.page!r}")
 

@@ -151,7 +151,7 @@ def strongest_cell(fmap: np.ndarray) -> tuple[int, int, int]:
 
 
 def clicked_cell(event) -> tuple[int, int, int] | None:
-    """(channel, row, col) from a Streamlit plotly selection on a `figures.map_grid`, or None."""
+    """(channel, row, col) from a Streamlit plotly selection on a `figures.map_grid` or `number_grid`, or None."""
     try:
         points = event.selection.points
     except AttributeError:
@@ -160,8 +160,8 @@ def clicked_cell(event) -> tuple[int, int, int] | None:
         data = point.get("customdata")
         if isinstance(data, dict):      # a typed array from the browser arrives as {"0": .., "1": .., "2": ..}
             data = [data.get(str(i)) for i in range(len(data))]
-        if data is not None and len(data) == 3 and None not in data:
-            return tuple(int(v) for v in data)
+        if data is not None and len(data) >= 3 and None not in data[:3]:
+            return tuple(int(v) for v in data[:3])     # (channel, row, col[, value])
     return None
 
 

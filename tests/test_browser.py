@@ -185,25 +185,33 @@ def test_drawn_digits_are_recognised_and_feature_maps_render(page, server):
     recognised = [d for d, p in results.items() if p.startswith(f"Prediction: {d} ")]
     assert {"1", "0", "7"} <= set(recognised), results
     assert len(recognised) >= len(DIGITS) - 1, results
-    # feature maps: the map grid is one figure with a heatmap per map (conv1 has 16)
-    heatmaps = page.evaluate("() => Math.max(...[...document.querySelectorAll('.js-plotly-plot')]"
-                             ".map(g => (g.data || []).filter(t => t.type === 'heatmap').length))")
-    assert heatmaps >= 16
+    # feature maps: the map grid shows one titled tile per conv1 map (16), drawn as a heatmap
+    tiles = page.evaluate("() => Math.max(...[...document.querySelectorAll('.js-plotly-plot')]"
+                          ".filter(g => (g.data || []).some(t => t.type === 'heatmap'))"
+                          ".map(g => (g.layout.annotations || []).filter(a => /^#\\d+$/.test(a.text)).length))")
+    assert tiles >= 16, tiles
 
 
 def _map_cell_position(pg, channel: int, row: int, col: int) -> tuple[float, float]:
-    """Page coordinates of cell (row, col) of map `channel` in the clickable feature-map grid."""
-    return tuple(pg.evaluate("""([channel, row, col]) => {
+    """Page coordinates of cell (row, col) of map `channel` in the clickable feature-map grid: the point whose
+    customdata is (channel, row, col, value), located through the plot's own axes."""
+    pos = pg.evaluate("""([channel, row, col]) => {
         for (const gd of document.querySelectorAll('.js-plotly-plot')) {
-            const traces = (gd._fullData || []).filter(t => t.type === 'scatter' && t.customdata);
-            const t = traces.find(t => t.customdata[0][0] === channel && t.customdata[0].length === 3);
-            if (!t || traces.length < 8) continue;
-            const xa = gd._fullLayout[t.xaxis.replace('x', 'xaxis')], ya = gd._fullLayout[t.yaxis.replace('y', 'yaxis')];
-            const r = gd.getBoundingClientRect();
-            return [r.left + xa._offset + xa.l2p(col), r.top + ya._offset + ya.l2p(row)];
+            for (const t of (gd._fullData || [])) {
+                if (t.type !== 'scatter' || !t.customdata || t.customdata.length < 100) continue;
+                for (let i = 0; i < t.customdata.length; i++) {
+                    const d = t.customdata[i];
+                    if (d[0] === channel && d[1] === row && d[2] === col) {
+                        const xa = gd._fullLayout.xaxis, ya = gd._fullLayout.yaxis, r = gd.getBoundingClientRect();
+                        return [r.left + xa._offset + xa.l2p(t.x[i]), r.top + ya._offset + ya.l2p(t.y[i])];
+                    }
+                }
+            }
         }
         return null;
-    }""", [channel, row, col]))
+    }""", [channel, row, col])
+    assert pos, f"no clickable cell ({channel}, {row}, {col}) on the page"
+    return tuple(pos)
 
 
 def test_clicking_a_feature_map_pixel_explains_that_value(page, server):

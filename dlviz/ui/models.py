@@ -1,6 +1,8 @@
 """Cached model loading: each network is read from disk and wrapped once per server, not once per rerun."""
 from __future__ import annotations
 
+import gc
+
 import streamlit as st
 
 from dlviz import registry
@@ -15,7 +17,12 @@ def cached_model(name: str):
 
 @st.cache_resource(show_spinner=False)
 def cached_inspector(name: str) -> Inspector:
-    return Inspector(cached_model(name))
+    inspector = Inspector(cached_model(name))
+    # After every rerun Streamlit runs gc.collect(2) and keras.backend.clear_session() (which collects again).
+    # With TensorFlow's millions of long-lived objects each pass costs ~100 ms; freezing them into the permanent
+    # generation leaves only the objects of the rerun itself to scan (measured in bench/interactions.py).
+    gc.freeze()
+    return inspector
 
 
 def inspector_or_stop(name: str) -> Inspector:
