@@ -11,33 +11,10 @@ from dlviz.ui.shell import enter_app
 
 enter_app()
 
-st.title("Convolution & feature maps")
-st.caption("A convolution slides a small grid of weights over the image; at each position it multiplies and adds. "
-           "Stack a few, and the network learns its own edge, stroke and part detectors.")
 
-dataset = dataset_selector()
-ds = get_dataset(dataset)
-inspector = inspector_or_stop(f"cnn_{dataset}")
-
-left, right = st.columns([5, 7], gap="large")
-with left:
-    choice = input_picker(dataset)
-with right:
-    try:
-        view = model_view(choice)
-    except InputError as e:          # e.g. an empty canvas: a hint, not a prediction
-        st.info(str(e) if str(e) else EMPTY_HINT)
-        st.stop()
-    maps, probs = inspector.run(view.image)
-    st.plotly_chart(figures.probability_bars(probs, ds.classes), key="conv.probs")
-    st.markdown("**What the model sees**: your input, in grey, cleaned and cropped, then fitted to 20×20 "
-                "and centred by its centre of mass in 28×28, the way MNIST was made.")
-    st.plotly_chart(figures.stages_strip(view.panels()), key="conv.stages")
-
-maps_tab, play_tab, photo_tab, table_tab = st.tabs(
-    ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs"])
-
-with maps_tab:
+@st.fragment
+def feature_maps_section(inspector, image, maps):
+    """Feature maps, one value step by step, learned kernels."""
     layer = st.segmented_control("Layer", inspector.names, default=inspector.names[0], key="conv.layer",
                                  required=True)
     c2, c3 = st.columns(2)
@@ -61,18 +38,18 @@ with maps_tab:
         st.session_state[f"conv.click.{layer}"] = clicked
         for key, value in zip(keys, clicked):
             st.session_state[key] = value
-        st.rerun()          # redraw the outline on the clicked pixel
+        st.rerun(scope="fragment")          # redraw the outline on the clicked pixel
 
     st.subheader("One value, step by step")
     k1, k2, k3 = st.columns(3)
     ch = k1.number_input("Map (channel)", 0, c - 1, key=keys[0])
     row = k2.number_input("Row", 0, h - 1, key=keys[1])
     col = k3.number_input("Column", 0, w - 1, key=keys[2])
-    arith = explain.output_arithmetic(inspector, view.image, maps, layer, row, col, ch)
+    arith = explain.output_arithmetic(inspector, image, maps, layer, row, col, ch)
 
     a, b = st.columns([1, 2], gap="large")
     with a:
-        st.plotly_chart(figures.image(view.image, f"Receptive field of {layer}[{row}, {col}]",
+        st.plotly_chart(figures.image(image, f"Receptive field of {layer}[{row}, {col}]",
                                       outline=arith.receptive_field, height=300), key="conv.rf")
         t, l_, btm, r = arith.receptive_field
         st.caption(f"Input pixels rows {t}–{btm - 1}, columns {l_}–{r - 1} ({btm - t}×{r - l_}) can change "
@@ -110,7 +87,10 @@ with maps_tab:
         st.caption("Under each kernel: the hand-designed filter it resembles most (cosine similarity after "
                    "removing the mean; 1 = same shape). Try that filter in the playground tab.")
 
-with play_tab:
+
+@st.fragment
+def playground_section(choice, image):
+    """One hand-picked convolution on the user's image, with the output-size formula."""
     st.markdown("Pick a kernel and slide it over **your** image. Change size, stride and padding and watch "
                 "the output size follow the formula.")
     p1, p2, p3, p4 = st.columns(4)
@@ -133,7 +113,7 @@ with play_tab:
         p4.plotly_chart(figures.number_grid(kernel2d, "kernel", colorscale=figures.DIVERGING, zmid=0.0,
                                             height=220), key="play.kernel")
     if source.startswith("28"):
-        x = view.image
+        x = image
     else:
         rgb = limit_size(choice.rgb, 512).astype("float32") / 255.0
         x = rgb if "RGB" in source else to_gray(limit_size(choice.rgb, 512))
@@ -166,7 +146,10 @@ with play_tab:
     else:
         st.markdown(f"Output = **{terms.value:.4f}** (no bias here)")
 
-with photo_tab:
+
+@st.fragment
+def full_image_section(inspector, choice, ink_image):
+    """The trained conv layers over the whole (cleaned) image."""
     if choice.source == "sample":
         st.info("Upload a photo or draw to see the network's filters on a full-size image. "
                 "(Samples are only 28×28.)")
@@ -176,13 +159,16 @@ with photo_tab:
                     "the image's resolution, not the model's.")
         big_layer = st.segmented_control("Layer", inspector.names, default=inspector.names[0], key="photo.layer",
                                          required=True)
-        ink = limit_size((view.ink[..., None] * 255).astype(np.uint8).repeat(3, -1), 384)
+        ink = limit_size((ink_image[..., None] * 255).astype(np.uint8).repeat(3, -1), 384)
         big = inspector.fully_convolutional(to_gray(ink), big_layer)
         st.caption(f"Input {ink.shape[0]}×{ink.shape[1]} (cleaned ink image) → `{big_layer}` "
                    f"{big.shape[0]}×{big.shape[1]}×{big.shape[2]}; first 16 maps.")
         st.plotly_chart(figures.map_grid(big[..., :16], clickable=False, cell_px=150), key="photo.maps")
 
-with table_tab:
+
+@st.fragment
+def layers_section(inspector):
+    """Shapes, parameters and multiply-adds per layer."""
     rows = explain.layer_table(inspector.model)
     st.dataframe([{"layer": r.name, "type": r.kind, "output shape": "×".join(map(str, r.output_shape)),
                    "parameters (formula)": r.params_formula, "Keras count_params()": r.params,
@@ -190,3 +176,43 @@ with table_tab:
     st.markdown(f"**Total**: {sum(r.params for r in rows):,} parameters, {sum(r.macs for r in rows):,} "
                 "multiply-accumulates per image. A conv layer's weights are shared across positions: "
                 "its parameter count does not depend on the image size, its MACs do.")
+
+
+st.title("Convolution & feature maps")
+st.caption("A convolution slides a small grid of weights over the image; at each position it multiplies and adds. "
+           "Stack a few, and the network learns its own edge, stroke and part detectors.")
+
+dataset = dataset_selector()
+ds = get_dataset(dataset)
+inspector = inspector_or_stop(f"cnn_{dataset}")
+
+left, right = st.columns([5, 7], gap="large")
+with left:
+    choice = input_picker(dataset)
+with right:
+    try:
+        view = model_view(choice)
+    except InputError as e:          # e.g. an empty canvas: a hint, not a prediction
+        st.info(str(e) if str(e) else EMPTY_HINT)
+        st.stop()
+    maps, probs = inspector.run(view.image)
+    st.plotly_chart(figures.probability_bars(probs, ds.classes), key="conv.probs")
+    st.markdown("**What the model sees**: your input, in grey, cleaned and cropped, then fitted to 20×20 "
+                "and centred by its centre of mass in 28×28, the way MNIST was made.")
+    st.plotly_chart(figures.stages_strip(view.panels()), key="conv.stages")
+
+TABS = ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs"]
+# Only the open tab runs, and each tab is a fragment: its own widgets rerun that tab alone, not the model.
+maps_tab, play_tab, photo_tab, table_tab = st.tabs(TABS, key="conv.tab", on_change="rerun")
+with maps_tab:
+    if maps_tab.open:
+        feature_maps_section(inspector, view.image, maps)
+with play_tab:
+    if play_tab.open:
+        playground_section(choice, view.image)
+with photo_tab:
+    if photo_tab.open:
+        full_image_section(inspector, choice, view.ink)
+with table_tab:
+    if table_tab.open:
+        layers_section(inspector)

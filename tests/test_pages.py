@@ -65,8 +65,8 @@ def test_convolution_page_explains_a_sample_end_to_end():
     assert prediction_title(at).startswith(f"Prediction: {y[0]} ")
     story = text_of(at)
     assert "ReLU: max(0," in story and "✓ equals" in story and "✗" not in story
+    open_tab(at, "Layers, parameters, MACs")
     assert "3·3·1·16 + 16 = 160" in str(at.dataframe[0].value.to_dict())
-    assert "Output size: rows" in story
 
 
 def test_convolution_page_follows_the_sample_picker_and_the_layer_choice():
@@ -121,8 +121,24 @@ def test_bad_uploads_show_a_message_and_keep_the_previous_input(name, data, mess
     assert prediction_title(at) == before
 
 
-def test_playground_formula_and_custom_kernel():
+def open_tab(at: AppTest, label: str) -> AppTest:
+    """Tabs run lazily (only the open one): open one the way a click on it does."""
+    at.session_state["conv.tab"] = label
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_closed_tabs_do_not_run():
     at = open_page("pages/convolution.py")
+    assert "Output size: rows" not in text_of(at)          # the playground is closed
+    open_tab(at, "Convolution playground")
+    assert "Output size: rows" in text_of(at)
+    assert "One value, step by step" not in [s.value for s in at.subheader]
+
+
+def test_playground_formula_and_custom_kernel():
+    at = open_tab(open_page("pages/convolution.py"), "Convolution playground")
     at.slider(key="play.stride").set_value(2).run()
     at.radio(key="play.padmode").set_value("valid").run()
     assert "⌊(28 − 3) / 2⌋ + 1 = 13" in text_of(at)
