@@ -13,10 +13,11 @@ what a real server spends. The *naive* column re-times the same interaction with
 call `keras.Model.predict` (what a straightforward app would do) instead of `predict_on_batch`; AppTest runs the
 page script in this process, so the patch applies. `ratio` = naive median / median.
 
-Two differences between AppTest and a real server are put back, so that a rerun costs what it costs a server:
-AppTest resets the `pages/`-folder flag before every run (which would make every run execute the page twice, see
-`pin_pages_directory_flag`), and its script runner skips the server's post-run `gc.collect(2)` (`ServerFidelity`;
-`--no-server-gc` leaves it out). A second table splits each interaction into the time until the page's last
+Three differences between AppTest and a browser talking to a real server are put back, so that a rerun costs what
+it costs a server: a widget inside an `st.fragment` reruns only that fragment (`FrontendReruns`; `--full-reruns`
+for AppTest's whole-page reruns), AppTest resets the `pages/`-folder flag before every run (which would make every
+run execute the page twice, see `pin_pages_directory_flag`), and its script runner skips the server's post-run
+`gc.collect(2)` (`ServerFidelity`; `--no-server-gc` leaves it out). A second table splits each interaction into the time until the page's last
 element and Streamlit's post-run clean-up; a profiling pass then times the functions a rerun calls.
 
 Later pages add entries to `SCENARIOS` (and, for a new network, `MODEL_CALLS`); nothing else needs to change.
@@ -89,7 +90,9 @@ def naive_keras_predict() -> Iterator[None]:
 class Scenario:
     """One interaction: set `widget` = (AppTest element type, key) to the next of `values`, time the rerun.
 
-    setup: (element type, key, value) set (one rerun each) before the warm-up, e.g. to pick a layer first.
+    setup: (element type, key, value) set (one rerun each) before the warm-up, e.g. to pick a layer first;
+        element type "session_state" sets `at.session_state[key]`, e.g. the open tab of `st.tabs(key=...)`.
+    A widget inside an `st.fragment` reruns only that fragment, as in the browser (see `FrontendReruns`).
     naive: a context manager factory that swaps the fast model path for the naive one, or None (no model).
     """
     name: str
@@ -144,8 +147,11 @@ SCENARIOS: list[Scenario] = [
     Scenario("conv: layer switch (conv1/conv2/pool1/conv3)", CONV, ("segmented_control", "conv.layer"),
              CONV_LAYERS[:4]),
     Scenario("conv: shared colour scale", CONV, ("toggle", "conv.shared"), (True, False)),
-    Scenario("conv: cell row (conv1)", CONV, ("number_input", "conv.row.conv1"), (5, 10, 15, 20)),
-    Scenario("conv: playground stride", CONV, ("slider", "play.stride"), (1, 2, 3)),
+    Scenario("conv: cell row (conv1)", CONV, ("number_input", "conv.row.conv1.*"), (5, 10, 15, 20)),
+    Scenario("conv: playground stride", CONV, ("slider", "play.stride"), (1, 2, 3),
+             setup=[("session_state", "conv.tab", "Convolution playground")]),
+    Scenario("pool: sample change", POOL, ("number_input", "dlviz.sample.pos.mnist"), (1, 2, 3, 4, 5, 6),
+             note="new input: full rerun with the model"),
     Scenario("pool: size", POOL, ("slider", "pool.size"), (2, 3, 4)),
     Scenario("pool: stride", POOL, ("slider", "pool.stride"), (1, 2, 3)),
     Scenario("pool: padding", POOL, ("radio", "pool.padding"), ("valid", "same")),
@@ -210,6 +216,7 @@ class Result:
     note: str = ""
     execs_per_rerun: float | None = None        # page executions per interaction (> 1: the page reran itself)
     to_script_end_ms: list[float] | None = None  # widget change -> page's last element (before post-run clean-up)
+    fragment_scoped: bool = False               # the reruns ran only the widget's st.fragment
 
     @property
     def stats(self) -> dict[str, float]:
@@ -227,12 +234,14 @@ class Result:
     def to_json(self) -> dict[str, Any]:
         return {"name": self.name, "kind": self.kind, "page": self.page, "note": self.note, "runs": len(self.times_ms),
                 "stats_ms": self.stats, "naive_stats_ms": self.naive_stats, "ratio_naive_over_fast": self.ratio,
-                "load": self.load, "execs_per_rerun": self.execs_per_rerun,
+                "load": self.load, "execs_per_rerun": self.execs_per_rerun, "fragment_scoped": self.fragment_scoped,
                 "to_script_end_stats_ms": ms_stats(self.to_script_end_ms) if self.to_script_end_ms else None,
                 "times_ms": self.times_ms, "naive_ms": self.naive_ms}
 
 
 def _element(at, kind: str, key: str):
+    if key.endswith("*"):   # keys with a per-input suffix, e.g. "conv.row.conv1.<input fingerprint>"
+        return next(w for w in getattr(at, kind) if (w.key or "").startswith(key[:-1]))
     return getattr(at, kind)(key=key)
 
 
@@ -301,6 +310,54 @@ def server_post_run_gc() -> None:
 SERVER_POST_GC = True      # --no-server-gc turns the real server's post-run gc.collect(2) off (AppTest's default)
 
 
+class FrontendReruns:
+    """Reruns as the browser requests them: a widget inside an `st.fragment` reruns that fragment only.
+
+    AppTest always reruns the whole script; a real frontend sends the widget's fragment id with the rerun request
+    (`RerunData(fragment_id=...)`) and the server runs just that fragment. The fragment of every widget is read from
+    the `delta.fragment_id` of the messages of the previous run.
+    """
+
+    def __init__(self, enabled: bool = True):
+        self.enabled = enabled
+        self.widget_fragment: dict[str, str] = {}    # widget id -> fragment id ("" outside any fragment)
+        self.next_fragment: str | None = None
+
+    def fragment_of(self, widget) -> str | None:
+        return (self.widget_fragment.get(getattr(widget, "id", "")) or None) if self.enabled else None
+
+    @contextlib.contextmanager
+    def installed(self) -> Iterator["FrontendReruns"]:
+        from streamlit.testing.v1 import local_script_runner as lsr
+
+        original_parse, original_rerun_data = lsr.parse_tree_from_messages, lsr.RerunData
+
+        def parse_tree_from_messages(messages):
+            for msg in messages:
+                if msg.WhichOneof("type") != "delta" or msg.delta.WhichOneof("type") != "new_element":
+                    continue
+                element = msg.delta.new_element
+                kind = element.WhichOneof("type")
+                widget_id = getattr(getattr(element, kind), "id", "") if kind else ""
+                if isinstance(widget_id, str) and widget_id:
+                    self.widget_fragment[widget_id] = msg.delta.fragment_id
+            return original_parse(messages)
+
+        def rerun_data(**kwargs):
+            if self.next_fragment and "fragment_id" not in kwargs:
+                kwargs["fragment_id"] = self.next_fragment
+            return original_rerun_data(**kwargs)
+
+        lsr.parse_tree_from_messages, lsr.RerunData = parse_tree_from_messages, rerun_data
+        try:
+            yield self
+        finally:
+            lsr.parse_tree_from_messages, lsr.RerunData = original_parse, original_rerun_data
+
+
+FRAGMENT_RERUNS = True     # --full-reruns: rerun the whole script for every widget (AppTest's own behaviour)
+
+
 class ExecCounter:
     """Counts page executions (one per pass of the script runner's rerun loop) to catch hidden `st.rerun()`s."""
 
@@ -342,17 +399,27 @@ class Runs:
     total_ms: list[float]          # at.run(): the whole rerun, Streamlit's post-run clean-up included
     to_script_end_ms: list[float]  # from the widget change to the page's last element
     execs_per_rerun: float         # page executions per interaction: 1.0 unless the page calls st.rerun()
+    fragment_scoped: bool = False  # every timed rerun ran only the widget's st.fragment, as in the browser
 
 
 def run_scenario(scenario: Scenario, runs: int, warmup_cycles: int = 2,
                  before_timed: Callable[[], None] | None = None) -> Runs:
     """`runs` reruns of `scenario`, each after a real change of its widget, in a fresh session."""
     pin_pages_directory_flag()
-    at = open_page(scenario.page)
-    for kind, key, value in scenario.setup:
-        _element(at, kind, key).set_value(value)
-        at.run()
-        _check(at, f"{scenario.name}: setup {key}={value!r}")
+    with contextlib.ExitStack() as stack:
+        frontend = stack.enter_context(FrontendReruns(FRAGMENT_RERUNS).installed())
+        at = open_page(scenario.page)
+        for kind, key, value in scenario.setup:
+            if kind == "session_state":        # e.g. which lazy tab is open: st.tabs(key=...) has no AppTest setter
+                at.session_state[key] = value
+            else:
+                _element(at, kind, key).set_value(value)
+            at.run()
+            _check(at, f"{scenario.name}: setup {key}={value!r}")
+        return _timed_reruns(at, scenario, runs, warmup_cycles, before_timed, frontend)
+
+
+def _timed_reruns(at, scenario: Scenario, runs: int, warmup_cycles: int, before_timed, frontend) -> Runs:
     kind, key = scenario.widget
     values = list(scenario.values)
     current = _element(at, kind, key).value
@@ -360,14 +427,18 @@ def run_scenario(scenario: Scenario, runs: int, warmup_cycles: int = 2,
     start = next((i for i, v in enumerate(values) if v != current), 0)
     order = values[start:] + values[:start]
     warmup = max(3, warmup_cycles * len(values))
-    times, to_end = [], []
+    times, to_end, fragments = [], [], set()
     with ExecCounter().installed() as execs, ServerFidelity(SERVER_POST_GC).installed() as server:
         for i in range(warmup + runs):
             if i == warmup:
                 execs.count = 0
                 if before_timed:
                     before_timed()
-            _element(at, kind, key).set_value(order[i % len(order)])
+            widget = _element(at, kind, key)
+            widget.set_value(order[i % len(order)])
+            frontend.next_fragment = frontend.fragment_of(widget)
+            if i >= warmup:
+                fragments.add(frontend.next_fragment)
             server.script_end.clear()
             t0 = time.perf_counter()
             at.run()
@@ -376,7 +447,7 @@ def run_scenario(scenario: Scenario, runs: int, warmup_cycles: int = 2,
             if i >= warmup:
                 times.append((t1 - t0) * 1000.0)
                 to_end.append(((server.script_end[-1] if server.script_end else t1) - t0) * 1000.0)
-    return Runs(times, to_end, execs.count / runs)
+    return Runs(times, to_end, execs.count / runs, fragment_scoped=bool(fragments) and None not in fragments)
 
 
 def run_model_call(call: ModelCall, runs: int, warmup: int = 5) -> tuple[list[float], list[float] | None]:
@@ -532,7 +603,7 @@ def table(results: Sequence[Result], target_ms: float) -> str:
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|:---:|"]
     for r in results:
         s, n = r.stats, r.naive_stats
-        lines.append(f"| {r.name} | {len(r.times_ms)} | {s['median']:.1f} | {s['p95']:.1f} | "
+        lines.append(f"| {r.name}{' †' if r.fragment_scoped else ''} | {len(r.times_ms)} | {s['median']:.1f} | {s['p95']:.1f} | "
                      f"{_fmt(n and n['median'])} | {_fmt(n and n['p95'])} | "
                      f"{_fmt(r.ratio, '.1f') + '×' if r.ratio else '–'} | "
                      f"{'yes' if s['p95'] <= target_ms else '**no**'} |")
@@ -620,6 +691,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--no-naive", action="store_true", help="skip the naive model.predict reruns")
     p.add_argument("--no-server-gc", action="store_true",
                    help="don't add the real server's post-run gc.collect(2) that AppTest leaves out")
+    p.add_argument("--full-reruns", action="store_true",
+                   help="rerun the whole page for every widget, also inside an st.fragment (AppTest's default)")
     p.add_argument("--profile-runs", type=int, default=15,
                    help="reruns per scenario in the profiling pass (0 = skip it; default 15)")
     p.add_argument("--top", type=int, default=8, help="rows per scenario in the profile tables")
@@ -631,8 +704,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     if not scenarios and not calls:
         p.error(f"no scenario matches --page {args.page!r}")
 
-    global SERVER_POST_GC
+    global SERVER_POST_GC, FRAGMENT_RERUNS
     SERVER_POST_GC = not args.no_server_gc
+    FRAGMENT_RERUNS = not args.full_reruns
     quiet_streamlit_logs()
     info = machine_info()
     print(f"# dlviz interaction benchmark ({info['date']})\n")
@@ -656,7 +730,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             with sc.naive():
                 naive = run_scenario(sc, args.runs).total_ms
         res = Result(sc.name, "interaction", sc.page, times, naive,
-                     {"before": load0, "after": list(os.getloadavg())}, sc.note, execs, measured.to_script_end_ms)
+                     {"before": load0, "after": list(os.getloadavg())}, sc.note, execs, measured.to_script_end_ms,
+                     measured.fragment_scoped)
         results.append(res)
         print(f": median {res.stats['median']:.1f} ms, p95 {res.stats['p95']:.1f} ms"
               + (f", naive median {res.naive_stats['median']:.1f} ms" if naive else "")
@@ -677,6 +752,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     training_end = machine_info()["training_running"]
     print(f"\n## Results (target: p95 ≤ {args.target_ms:g} ms)\n")
     print(table(results, args.target_ms))
+    if any(r.fragment_scoped for r in results):
+        print("\n† the widget is inside an `st.fragment`: the rerun runs that fragment only, as in the browser "
+              "(`--full-reruns` reruns the whole page instead, as AppTest does by default)")
     interactions = [r for r in results if r.to_script_end_ms]
     if interactions:
         print("\nSplit of an interaction: until the page's last element (what the user waits for), and Streamlit's "
@@ -702,7 +780,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps({
             "meta": {**info, "versions": versions(), "runs": args.runs, "target_ms": args.target_ms,
-                     "server_post_gc": SERVER_POST_GC, "load_end": list(load_end),
+                     "server_post_gc": SERVER_POST_GC, "fragment_reruns": FRAGMENT_RERUNS, "load_end": list(load_end),
                      "load_1min_samples": loads, "training_running_at_end": training_end},
             "results": [r.to_json() for r in results], "profiles": profiles, "over_target": failed}, indent=2))
         print(f"Wrote {args.json}")

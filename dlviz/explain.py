@@ -145,8 +145,13 @@ def output_arithmetic(inspector: Inspector, image: np.ndarray, maps: dict[str, n
 
 
 def strongest_cell(fmap: np.ndarray) -> tuple[int, int, int]:
-    """(channel, row, col) of the largest activation: a good first cell to explain."""
-    r, c, ch = np.unravel_index(int(np.argmax(fmap)), fmap.shape)
+    """(channel, row, col) of the activation that stands out most above its map's typical (median) level.
+
+    Plain argmax would often pick a "background" map at a blank corner, where the patch is all zeros and the
+    value is just the bias: a dull first example.
+    """
+    excess = fmap - np.median(fmap, axis=(0, 1), keepdims=True)
+    r, c, ch = np.unravel_index(int(np.argmax(excess)), fmap.shape)
     return int(ch), int(r), int(c)
 
 

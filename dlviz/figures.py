@@ -52,8 +52,19 @@ def image(img: np.ndarray, title: str = "", outline: tuple[int, int, int, int] |
     return _square_axes(fig, title=title, height=height)
 
 
+def _shrink(img: np.ndarray, max_side: int) -> np.ndarray:
+    """Block-average an image (H, W[, 3]) so its longer side is at most about `max_side` pixels (display only)."""
+    f = math.ceil(max(img.shape[:2]) / max_side)
+    if f <= 1:
+        return img
+    h, w = (img.shape[0] // f) * f, (img.shape[1] // f) * f
+    blocks = img[:h, :w].reshape(h // f, f, w // f, f, *img.shape[2:]).astype(np.float32).mean(axis=(1, 3))
+    return blocks.astype(img.dtype) if img.dtype == np.uint8 else blocks
+
+
 def stages_strip(panels: Sequence[tuple[str, np.ndarray]], height: int = 200) -> go.Figure:
     """'What the model sees': one panel per preprocessing stage, left to right."""
+    panels = [(title, _shrink(img, 112)) for title, img in panels]    # a 20-megapixel photo needn't travel
     traces = [go.Image(z=img) if img.ndim == 3 else
               go.Heatmap(z=img, colorscale=GRAY, zmin=0, zmax=1, showscale=False,
                          hovertemplate="%{z:.2f}<extra></extra>") for _, img in panels]
@@ -114,7 +125,7 @@ def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale
         top, left = (k // cols) * step_y, (k % cols) * step_x
         mosaic[top:top + h, left:left + w] = scaled[..., k]
         annotations.append(dict(x=left + (w - 1) / 2, y=top - 0.5, xref="x", yref="y", text=titles[k],
-                                showarrow=False, yanchor="bottom", font=dict(size=10, color="#555")))
+                                showarrow=False, yanchor="bottom", font=dict(size=11, color="#444")))
         if clickable:
             points.append(np.stack([(left + xx).ravel(), (top + yy).ravel(), np.full(h * w, k), yy.ravel(),
                                     xx.ravel(), data[..., k].ravel()], axis=1))
@@ -131,7 +142,8 @@ def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale
     fig = go.Figure(traces)
     if selected is not None and 0 <= selected[0] < c:
         top, left = (selected[0] // cols) * step_y + selected[1], (selected[0] % cols) * step_x + selected[2]
-        fig.add_shape(**_rect(top, left, top + 1, left + 1, color="#d62728", width=2))
+        ring = 1 if h >= 20 else 0          # on big maps a one-cell box is too small to find: ring the neighbours
+        fig.add_shape(**_rect(top - ring, left - ring, top + 1 + ring, left + 1 + ring, color="#ff2d2d", width=3))
     fig.update_layout(annotations=annotations)
     fig.update_yaxes(range=[mosaic.shape[0] - 0.5, -0.5 - gap])
     fig.update_xaxes(range=[-0.5, mosaic.shape[1] - 0.5])

@@ -1,4 +1,6 @@
 """Convolution & feature maps: a trained CNN on the user's input, layer by layer, down to one multiply-add."""
+import hashlib
+
 import numpy as np
 import streamlit as st
 
@@ -26,7 +28,10 @@ def feature_maps_section(inspector, image, maps):
     st.caption(f"`{layer}` output: {h}×{w}×{c}. Click any pixel of a map to see how it was computed.")
 
     # The three number inputs are the single source of truth for the explained cell; a click on a map writes them.
-    keys = [f"conv.ch.{layer}", f"conv.row.{layer}", f"conv.col.{layer}"]
+    # Their keys carry the input's fingerprint: a new drawing starts from its own most telling cell, and no stale
+    # widget value from an earlier input can come back.
+    token = hashlib.sha1(image.tobytes()).hexdigest()[:10]
+    keys = [f"conv.ch.{layer}.{token}", f"conv.row.{layer}.{token}", f"conv.col.{layer}.{token}"]
     if keys[0] not in st.session_state:
         for key, value in zip(keys, explain.strongest_cell(fmap)):
             st.session_state[key] = value
@@ -34,8 +39,8 @@ def feature_maps_section(inspector, image, maps):
     event = st.plotly_chart(figures.map_grid(fmap, shared_scale=shared, selected=cell), key=f"conv.maps.{layer}",
                             on_select="rerun", selection_mode="points")
     clicked = explain.clicked_cell(event)
-    if clicked is not None and clicked != st.session_state.get(f"conv.click.{layer}"):
-        st.session_state[f"conv.click.{layer}"] = clicked
+    if clicked is not None and clicked != st.session_state.get(f"conv.click.{layer}.{token}"):
+        st.session_state[f"conv.click.{layer}.{token}"] = clicked
         for key, value in zip(keys, clicked):
             st.session_state[key] = value
         st.rerun(scope="fragment")          # redraw the outline on the clicked pixel

@@ -56,7 +56,7 @@ def pooling_section(image, maps):
     if source != "the 28×28 input":
         gap = ops.global_average_pool(maps[source])
         st.plotly_chart(figures.bars(gap, [f"#{i}" for i in range(len(gap))],
-                                     f"Global average pooling of all {len(gap)} maps of `{source}`: one number per map "
+                                     f"Global average pooling of all {len(gap)} maps of {source}: one number per map "
                                      f"(map #{ch} = {gap[ch]:.3f}), the vector a GAP classifier head would see"),
                         key="pool.gap")
 
@@ -89,7 +89,8 @@ def pooling_section(image, maps):
             st.rerun(scope="fragment")
     t, l_, b, r = src.window
     window = small[t:b, l_:r]
-    st.markdown(f"Output [{cell[0]}, {cell[1]}] looks at input rows {t}–{b - 1}, columns {l_}–{r - 1}: "
+    st.markdown(f"Output [{cell[0]}, {cell[1]}] of the crop looks at crop rows {t}–{b - 1}, columns {l_}–{r - 1} "
+                f"(rows {top + t}–{top + b - 1}, columns {lft + l_}–{lft + r - 1} of the whole map): "
                 f"max = **{window.max():.3f}** (red cell), average = ({' + '.join(f'{v:.2f}' for v in window.ravel())}) "
                 f"/ {window.size} = **{window.mean():.3f}**.")
 

@@ -117,3 +117,10 @@ def test_clicked_cell_accepts_typed_array_customdata():
             points = [{"customdata": {"0": 2, "1": 7, "2": 1}}]
 
     assert explain.clicked_cell(Event) == (2, 7, 1)
+
+
+def test_strongest_cell_skips_background_maps():
+    fmap = np.zeros((10, 10, 2), np.float32)
+    fmap[..., 0] = 0.9                 # a "background" map: high everywhere, nothing stands out
+    fmap[4, 6, 1] = 0.5                # a real, localised response
+    assert explain.strongest_cell(fmap) == (1, 4, 6)
