@@ -633,6 +633,19 @@ def profile_table(profile: dict[str, Any], top: int) -> str:
     return "\n".join(lines)
 
 
+def source_fingerprint() -> dict[str, str]:
+    """Which code was measured: a digest of app.py, pages/ and dlviz/, and the newest file."""
+    import hashlib
+
+    files = sorted([ROOT / "app.py", *ROOT.glob("pages/*.py"), *ROOT.glob("dlviz/**/*.py")])
+    digest = hashlib.sha256()
+    for f in files:
+        digest.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    newest = max(files, key=lambda f: f.stat().st_mtime)
+    return {"sha256": digest.hexdigest()[:12], "newest_file": newest.relative_to(ROOT).as_posix(),
+            "newest_mtime": _dt.datetime.fromtimestamp(newest.stat().st_mtime).isoformat(timespec="seconds")}
+
+
 def machine_info() -> dict[str, Any]:
     from dlviz import registry
 
@@ -643,7 +656,7 @@ def machine_info() -> dict[str, Any]:
               for name, entry in manifest.get("models", {}).items()}
     return {"date": _dt.datetime.now().isoformat(timespec="seconds"), "cpus": os.cpu_count(),
             "python": platform.python_version(), "platform": platform.platform(),
-            "pretrained_dir": str(directory), "models": models,
+            "pretrained_dir": str(directory), "models": models, "sources": source_fingerprint(),
             "training_running": [line for line in training.splitlines() if "pgrep" not in line]}
 
 
@@ -712,6 +725,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(f"# dlviz interaction benchmark ({info['date']})\n")
     print(f"- machine: {info['cpus']} CPUs, {info['platform']}, Python {info['python']}")
     print(f"- weights: {info['pretrained_dir']} (models: {', '.join(info['models']) or 'none'})")
+    src = info["sources"]
+    print(f"- app sources: sha256 {src['sha256']} (newest: {src['newest_file']}, {src['newest_mtime']})")
     if info["training_running"]:
         print(f"- **a training job is running**: {info['training_running'][0][:120]}")
     print(f"- load average at start (1/5/15 min): {' / '.join(f'{v:.2f}' for v in os.getloadavg())}")

@@ -18,17 +18,21 @@ ACTIVATION = "Viridis"
 HIGHLIGHT = "#ff7f0e"
 
 
+# fixedrange: a stray drag must not pan a feature map away; clicks still select points
+_AXIS = dict(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain", fixedrange=True)
+
+
 def _square_axes(fig: go.Figure, **layout) -> go.Figure:
-    """Hide ticks, put row 0 on top and make every subplot's pixels square (each y axis anchored to its own x)."""
-    # fixedrange: a stray drag must not pan a feature map away; clicks still select points
-    fig.update_xaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain",
-                     fixedrange=True)
-    fig.update_yaxes(showticklabels=False, ticks="", showgrid=False, zeroline=False, autorange="reversed",
-                     constrain="domain", fixedrange=True)
-    for key in list(fig.layout.to_plotly_json()):
-        if key.startswith("yaxis"):
-            fig.layout[key].scaleanchor = "x" + key[len("yaxis"):]
-    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="rgba(0,0,0,0)", **layout)
+    """Hide ticks, put row 0 on top and make every subplot's pixels square (each y axis anchored to its own x).
+
+    One `update_layout` call with plain dicts: setting axis properties one by one costs milliseconds each.
+    """
+    suffixes = [k[len("yaxis"):] for k in fig.layout.to_plotly_json() if k.startswith("yaxis")] or [""]
+    axes = {}
+    for suffix in suffixes:
+        axes[f"xaxis{suffix}"] = _AXIS
+        axes[f"yaxis{suffix}"] = dict(_AXIS, autorange="reversed", scaleanchor=f"x{suffix}")
+    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="rgba(0,0,0,0)", **axes, **layout)
     return fig
 
 
@@ -144,10 +148,11 @@ def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale
         top, left = (selected[0] // cols) * step_y + selected[1], (selected[0] % cols) * step_x + selected[2]
         ring = 1 if h >= 20 else 0          # on big maps a one-cell box is too small to find: ring the neighbours
         fig.add_shape(**_rect(top - ring, left - ring, top + 1 + ring, left + 1 + ring, color="#ff2d2d", width=3))
-    fig.update_layout(annotations=annotations)
-    fig.update_yaxes(range=[mosaic.shape[0] - 0.5, -0.5 - gap])
-    fig.update_xaxes(range=[-0.5, mosaic.shape[1] - 0.5])
-    return _square_axes(fig, height=max(160, rows * cell_px + 40), clickmode="event+select")
+    _square_axes(fig, height=max(160, rows * cell_px + 40), clickmode="event+select", annotations=annotations)
+    # explicit ranges (row 0 on top), leaving room above the first row for its titles
+    fig.update_layout(yaxis_range=[mosaic.shape[0] - 0.5, -0.5 - gap], yaxis_autorange=False,
+                      xaxis_range=[-0.5, mosaic.shape[1] - 0.5])
+    return fig
 
 
 def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0.03,
@@ -155,16 +160,18 @@ def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0
     """One row of independent panels, each trace on its own axes, without make_subplots (several times faster)."""
     n = len(traces)
     width = (1 - gap * (n - 1)) / n
-    layout: dict = {"annotations": []}
+    layout: dict = {"annotations": [], "height": height, "margin": dict(l=10, r=10, t=40, b=10),
+                    "plot_bgcolor": "rgba(0,0,0,0)"}
     for i, (trace, title) in enumerate(zip(traces, titles), start=1):
         x0 = (i - 1) * (width + gap)
         suffix = "" if i == 1 else str(i)
-        layout[f"xaxis{suffix}"] = dict(domain=[x0, x0 + width], anchor=f"y{suffix}")
-        layout[f"yaxis{suffix}"] = dict(domain=[0, 1], anchor=f"x{suffix}")
+        layout[f"xaxis{suffix}"] = dict(_AXIS, domain=[x0, x0 + width], anchor=f"y{suffix}")
+        layout[f"yaxis{suffix}"] = dict(_AXIS, domain=[0, 1], anchor=f"x{suffix}", autorange="reversed",
+                                        scaleanchor=f"x{suffix}")
         trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
         layout["annotations"].append(dict(x=x0 + width / 2, y=1.0, xref="paper", yref="paper", text=title,
                                           showarrow=False, yanchor="bottom", font=dict(size=title_size)))
-    return _square_axes(go.Figure(list(traces), layout), height=height)
+    return go.Figure(list(traces), layout)
 
 
 def number_grid(values: np.ndarray, title: str = "", highlight: np.ndarray | None = None,
