@@ -488,11 +488,6 @@ class Profiler:
         self.nested: set[str] = set()            # labels seen inside another wrapped call
         self._local = threading.local()
 
-    def reset(self) -> None:
-        self.total_ms.clear()
-        self.calls.clear()
-        self.nested.clear()
-
     def wrap(self, label: str, fn: Callable) -> Callable:
         prof = self
 

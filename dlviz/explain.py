@@ -1,8 +1,8 @@
 """Composes models and the numpy reference: what a trained network computes on one input, layer by layer.
 
 `Inspector` builds its feature-extraction model once per network and answers every interaction with one
-`predict_on_batch` call (a Keras `predict` per rerun costs ~80× more; see bench/). The exact arithmetic of one
-output value is recomputed with `dlviz.ops`, and `conv_arithmetic` checks it against what Keras produced.
+XLA-compiled call (a Keras `predict` per rerun costs ~23× more; see bench/RESULTS.md). The exact arithmetic of
+one output value is recomputed with `dlviz.ops`, and `output_arithmetic` checks it against what Keras produced.
 """
 from __future__ import annotations
 
@@ -68,10 +68,29 @@ class Inspector:
         self.names = [layer.name for layer in self.layers]
         self._extractor = keras.Model(model.input, [layer.output for layer in self.layers] + [model.output])
         self._fully_conv: keras.Model | None = None
+        self._call = self._compile(tuple(model.input_shape[1:]))
+
+    def _compile(self, shape: tuple):
+        """One XLA-compiled function for the whole forward pass, warmed up here.
+
+        Streamlit calls keras.backend.clear_session() after every script run, which empties TensorFlow's
+        kernel cache: the next predict_on_batch then takes ~20 ms instead of ~2. A compiled XLA function keeps
+        its own kernels (~2 ms either way). If XLA is unavailable, predict_on_batch is used.
+        """
+        import tensorflow as tf
+
+        fn = tf.function(lambda x: self._extractor(x, training=False), jit_compile=True,
+                         input_signature=[tf.TensorSpec((1, *shape), tf.float32)])
+        try:
+            fn(tf.zeros((1, *shape), tf.float32))
+        except Exception:       # no XLA on this platform: the plain Keras path still works
+            return self._extractor.predict_on_batch
+        return fn
 
     def run(self, image: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
         """image: (28, 28) float32 in [0, 1] -> ({layer: (H, W, C)}, probs (classes,))."""
-        outputs = self._extractor.predict_on_batch(image[None, :, :, None].astype("float32"))
+        outputs = self._call(image[None, :, :, None].astype("float32"))
+        outputs = [np.asarray(o) for o in outputs]
         maps = {name: np.asarray(out[0]) for name, out in zip(self.names, outputs[:-1])}
         return maps, np.asarray(outputs[-1][0])
 
