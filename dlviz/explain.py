@@ -1,7 +1,7 @@
 """Composes models and the numpy reference: what a trained network computes on one input, layer by layer.
 
 `Inspector` builds its feature-extraction model once per network and answers every interaction with one
-XLA-compiled call (a Keras `predict` per rerun costs ~23× more; see bench/RESULTS.md). The exact arithmetic of
+XLA-compiled call (a Keras `predict` per rerun costs ~25× more; see bench/RESULTS.md). The exact arithmetic of
 one output value is recomputed with `dlviz.ops`, and `output_arithmetic` checks it against what Keras produced.
 """
 from __future__ import annotations
