@@ -6,8 +6,8 @@ import streamlit as st
 
 from dlviz import explain, figures, ops, playground
 from dlviz.datasets import get_dataset
-from dlviz.inputs import EMPTY_HINT, InputError, limit_size, model_view, to_gray
-from dlviz.ui.input_picker import dataset_selector, input_picker
+from dlviz.inputs import limit_size, to_gray
+from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.models import inspector_or_stop
 from dlviz.ui.shell import enter_app
 
@@ -191,16 +191,9 @@ dataset = dataset_selector()
 ds = get_dataset(dataset)
 inspector = inspector_or_stop(f"cnn_{dataset}")
 
-left, right = st.columns([5, 7], gap="large")
-with left:
-    choice = input_picker(dataset)
+choice, view, right = input_with_view(dataset)
+maps, probs = inspector.run(view.image)
 with right:
-    try:
-        view = model_view(choice)
-    except InputError as e:          # e.g. an empty canvas: a hint, not a prediction
-        st.info(str(e) if str(e) else EMPTY_HINT)
-        st.stop()
-    maps, probs = inspector.run(view.image)
     st.plotly_chart(figures.probability_bars(probs, ds.classes), key="conv.probs")
     st.markdown("**What the model sees**: your input, in grey, cleaned and cropped, then fitted to 20×20 "
                 "and centred by its centre of mass in 28×28, the way MNIST was made.")

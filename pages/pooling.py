@@ -4,8 +4,7 @@ import streamlit as st
 
 from dlviz import downsampling, explain, figures, ops
 from dlviz.datasets import get_dataset
-from dlviz.inputs import InputError, model_view
-from dlviz.ui.input_picker import dataset_selector, input_picker
+from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.models import inspector_or_stop
 from dlviz.ui.shell import enter_app
 
@@ -103,16 +102,9 @@ st.caption("Pooling shrinks a feature map by summarising each small window with 
 dataset = dataset_selector()
 inspector = inspector_or_stop(f"cnn_{dataset}")
 
-left, right = st.columns([5, 7], gap="large")
-with left:
-    choice = input_picker(dataset)
+choice, view, right = input_with_view(dataset)
+maps, probs = inspector.run(view.image)
 with right:
-    try:
-        view = model_view(choice)
-    except InputError as e:
-        st.info(str(e))
-        st.stop()
-    maps, probs = inspector.run(view.image)
     st.plotly_chart(figures.stages_strip(view.panels()), key="pool.stages")
     st.caption(f"The network sees the last image and predicts **{get_dataset(dataset).classes[int(probs.argmax())]}**"
                f" ({probs.max():.0%}). Below, one of its feature maps is pooled four ways.")

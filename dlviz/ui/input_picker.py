@@ -14,8 +14,8 @@ from streamlit_drawable_canvas import st_canvas
 
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset
-from dlviz.inputs import (MAX_BYTES, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
-                          canvas_to_rgb, decode_image, limit_size)
+from dlviz.inputs import (MAX_BYTES, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError, MnistStages,
+                          canvas_to_rgb, decode_image, limit_size, model_view)
 
 INPUT = "dlviz.input"
 DATASET = "dlviz.dataset"
@@ -178,3 +178,20 @@ def input_picker(dataset: str) -> ChosenInput:
         _samples_tab(dataset)
     status.markdown(f"Current input: **{_describe(st.session_state[INPUT])}**")
     return st.session_state[INPUT]
+
+
+def input_with_view(dataset: str):
+    """The page header every page shares: the input picker on the left, the page's own output on the right.
+
+    Returns (choice, view, right): the current input, its 28×28 model view with every stage, and the right-hand
+    column to draw into. With nothing to show (an empty canvas) it puts a hint there and stops the page.
+    """
+    left, right = st.columns([5, 7], gap="large")
+    with left:
+        choice = input_picker(dataset)
+    try:
+        view: MnistStages = model_view(choice)
+    except InputError as e:          # e.g. an empty canvas: a hint, not a prediction
+        right.info(str(e))
+        st.stop()
+    return choice, view, right
