@@ -20,7 +20,9 @@ run execute the page twice, see `pin_pages_directory_flag`), and its script runn
 `gc.collect(2)` (`ServerFidelity`; `--no-server-gc` leaves it out). A second table splits each interaction into the time until the page's last
 element and Streamlit's post-run clean-up; a profiling pass then times the functions a rerun calls.
 
-Later pages add entries to `SCENARIOS` (and, for a new network, `MODEL_CALLS`); nothing else needs to change.
+Each later page has its own small module, `bench/<page>.py` (listed in `PAGE_BENCHES`), that defines
+`SCENARIOS` (and, for a new network, `MODEL_CALLS` and `PROFILE_TARGETS`) with the classes of this file; they are
+gathered at start, so one command runs them all.
 `--target-ms` makes the run a gate: exit code 1 when any p95 (interaction or model call, fast path) exceeds it.
 """
 from __future__ import annotations
@@ -669,6 +671,26 @@ def versions() -> dict[str, str]:
 # Main
 # --------------------------------------------------------------------------------------------------------------
 
+PAGE_BENCHES = ("autoencoder", "gan", "unet")
+
+
+def gather_page_benches() -> None:
+    """Add each page module's SCENARIOS / MODEL_CALLS / PROFILE_TARGETS (bench/<page>.py) to the lists here."""
+    import importlib
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    for name in PAGE_BENCHES:
+        try:
+            module = importlib.import_module(f"bench.{name}")
+        except ModuleNotFoundError as e:
+            if e.name != f"bench.{name}":
+                raise
+            continue                # that page's bench has not landed yet
+        SCENARIOS.extend(getattr(module, "SCENARIOS", []))
+        MODEL_CALLS.extend(getattr(module, "MODEL_CALLS", []))
+        PROFILE_TARGETS.extend(getattr(module, "PROFILE_TARGETS", []))
+
+
 def _selected(items, page_filter: str | None) -> list:
     """Items whose page path contains the filter; if none does, those whose name does ("pool: size")."""
     if not page_filter:
@@ -706,6 +728,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=8, help="rows per scenario in the profile tables")
     args = p.parse_args(argv)
 
+    gather_page_benches()
     scenarios = _selected(SCENARIOS, args.page)
     calls = _selected(MODEL_CALLS, args.page) if not args.page or any(args.page.lower() in sc.page.lower()
                                                                        for sc in scenarios) else []

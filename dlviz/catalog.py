@@ -31,6 +31,22 @@ def _pool_preview(x: np.ndarray) -> np.ndarray:
     return ops.pool2d(x, 2, mode="max")
 
 
+def _blur_preview(x: np.ndarray) -> np.ndarray:
+    """A blurred copy: what a small autoencoder's reconstruction roughly looks like (no model on the home page)."""
+    return ops.conv2d(x, ops.kernel_preset("gaussian", 5), padding="same")
+
+
+def _noise_preview(x: np.ndarray) -> np.ndarray:
+    """The same digit built from noise: a hint at a generator (a fixed seed, so the home page is stable)."""
+    noise = np.random.default_rng(0).random(x.shape)
+    return np.clip(0.7 * x + 0.3 * noise * (x > 0.1), 0, 1)
+
+
+def _mask_preview(x: np.ndarray) -> np.ndarray:
+    """Ink vs background, as a segmentation mask."""
+    return (x > 0.3).astype(float)
+
+
 PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/convolution.py", "Convolution", ":material/filter:", "convolution",
              "What each filter of a trained CNN responds to in your drawing, and the exact sum behind any value.",
@@ -38,4 +54,13 @@ PAGES: tuple[PageInfo, ...] = (
     PageInfo("pages/pooling.py", "Pooling", ":material/grid_view:", "pooling",
              "Max, average and global pooling next to a strided convolution: what each keeps and what it throws away.",
              _pool_preview),
+    PageInfo("pages/autoencoder.py", "Autoencoder & VAE", ":material/compress:", "autoencoder",
+             "Squeeze your drawing through a tiny code and back: reconstructions, denoising, anomalies and the "
+             "latent space you can click.", _blur_preview),
+    PageInfo("pages/gan.py", "GAN", ":material/auto_awesome:", "gan",
+             "Two networks in a contest: DCGAN and WGAN-GP samples, latent walks, the critic's opinion of your "
+             "drawing, and what mode collapse looks like.", _noise_preview),
+    PageInfo("pages/unet.py", "U-Net", ":material/select_all:", "unet",
+             "Label every pixel: segmentation masks on your digits and on electron-microscope slices, and why the "
+             "skip connections matter.", _mask_preview),
 )

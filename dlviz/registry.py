@@ -7,9 +7,11 @@ never a traceback, and no code is ever unpickled. The bundled sample images live
 from __future__ import annotations
 
 import datetime as _dt
-import os
+import fcntl
 import hashlib
 import json
+import os
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -122,6 +124,19 @@ def layer_summary(model) -> list[dict[str, Any]]:
     return rows
 
 
+@contextmanager
+def _manifest_lock(directory: Path):
+    """Several training runs may finish at once (they run in parallel in the background): each read-modify-write
+    of the manifest holds an exclusive lock so no run's entry is lost."""
+    directory.mkdir(parents=True, exist_ok=True)
+    with open(directory / ".manifest.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(lock, fcntl.LOCK_UN)
+
+
 def _write_manifest(manifest: dict[str, Any], directory: Path) -> None:
     path = directory / MANIFEST_FILE
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -137,42 +152,102 @@ def _versions() -> dict[str, str]:
     return {"keras": keras.__version__, "tensorflow": tf.__version__, "numpy": np.__version__}
 
 
-def write_entry(name: str, entry: dict[str, Any], directory: Path | None = None) -> dict[str, Any]:
-    """Add or replace a model's entry; the hash, size and date are measured here, not passed in."""
+def _file_record(path: Path) -> dict[str, Any]:
+    return {"file": path.name, "sha256": sha256_of(path), "bytes": path.stat().st_size}
+
+
+def write_entry(name: str, entry: dict[str, Any], directory: Path | None = None,
+                extra_files: dict[str, str] | None = None) -> dict[str, Any]:
+    """Add or replace a model's entry; the hash, size and date are measured here, not passed in.
+
+    extra_files: {key: file name in `directory`} kept with the weights (e.g. a GAN's training records, `.npz`
+    without pickles); each is hashed here and read back with `load_extra(name, key)`.
+    """
     directory = pretrained_dir(directory)
     path = directory / entry["file"]
     entry = {**entry, "sha256": sha256_of(path), "bytes": path.stat().st_size,
              "date": _dt.date.today().isoformat(), "versions": _versions()}
-    manifest = read_manifest(directory)
-    manifest.setdefault("models", {})[name] = entry
-    _write_manifest(manifest, directory)
+    if extra_files:
+        entry["extra_files"] = {key: _file_record(directory / file) for key, file in extra_files.items()}
+    with _manifest_lock(directory):
+        manifest = read_manifest(directory)
+        manifest.setdefault("models", {})[name] = entry
+        _write_manifest(manifest, directory)
     return entry
 
 
 def update_metrics(name: str, metrics: dict[str, Any], directory: Path | None = None) -> None:
     directory = pretrained_dir(directory)
-    manifest = read_manifest(directory)
-    manifest["models"][name].setdefault("metrics", {}).update(metrics)
-    _write_manifest(manifest, directory)
+    with _manifest_lock(directory):
+        manifest = read_manifest(directory)
+        manifest["models"][name].setdefault("metrics", {}).update(metrics)
+        _write_manifest(manifest, directory)
 
 
 def write_samples_entry(path: Path, directory: Path, description: str) -> None:
     directory = pretrained_dir(directory)
-    manifest = read_manifest(directory)
-    manifest["samples"] = {"file": Path(path).name, "sha256": sha256_of(path), "bytes": Path(path).stat().st_size,
-                           "description": description}
-    _write_manifest(manifest, directory)
+    with _manifest_lock(directory):
+        manifest = read_manifest(directory)
+        manifest["samples"] = {**_file_record(Path(path)), "description": description}
+        _write_manifest(manifest, directory)
+
+
+def write_data_entry(key: str, path: Path, description: str, directory: Path | None = None,
+                     **info: Any) -> None:
+    """Register a bundled data file (an `.npz` of arrays the app ships, e.g. segmentation samples) under `key`."""
+    directory = pretrained_dir(directory)
+    with _manifest_lock(directory):
+        manifest = read_manifest(directory)
+        manifest.setdefault("data", {})[key] = {**_file_record(Path(path)), "description": description, **info}
+        _write_manifest(manifest, directory)
+
+
+def _verified_npz(record: dict[str, Any] | None, what: str, directory: Path, retrain: str) -> dict[str, np.ndarray]:
+    """Every array of a hash-checked `.npz`, read-only (cached and shared between sessions: nobody may write)."""
+    if not record:
+        raise ModelUnavailable(f"{what} is not in {MANIFEST_FILE}. Create it with `{retrain}`.")
+    path = directory / record["file"]
+    if not path.is_file():
+        raise ModelUnavailable(f"{what} ({path.name}) is missing. Restore it with `git checkout pretrained/` "
+                               f"or run `{retrain}`.")
+    if sha256_of(path) != record.get("sha256"):
+        raise ModelUnavailable(f"{what} ({path.name}) is corrupt or was replaced (its sha256 does not match the "
+                               f"manifest). Restore it with `git checkout pretrained/` or run `{retrain}`.")
+    try:
+        with np.load(path, allow_pickle=False) as d:
+            arrays = {k: d[k] for k in d.files}
+    except Exception as e:
+        raise ModelUnavailable(f"{what} ({path.name}) cannot be read: {e}") from e
+    for a in arrays.values():
+        a.flags.writeable = False
+    return arrays
+
+
+def load_data(key: str, directory: Path | None = None) -> dict[str, np.ndarray]:
+    """A bundled data file registered with `write_data_entry`, hash-checked; arrays are read-only."""
+    directory = pretrained_dir(directory)
+    record = read_manifest(directory).get("data", {}).get(key)
+    return _verified_npz(record, f"The bundled data {key!r}", directory,
+                         (record or {}).get("command", "python -m dlviz.train ..."))
+
+
+def load_extra(name: str, key: str, directory: Path | None = None) -> dict[str, np.ndarray]:
+    """A file kept with model `name` (see `write_entry(extra_files=...)`), hash-checked; arrays are read-only."""
+    directory = pretrained_dir(directory)
+    card = model_card(name, directory)
+    record = card.entry.get("extra_files", {}).get(key)
+    return _verified_npz(record, f"The {key} of {name!r}", directory,
+                         card.entry.get("command") or f"python -m dlviz.train {card.family} ...")
 
 
 def load_samples(dataset: str, directory: Path | None = None) -> tuple[np.ndarray, np.ndarray]:
     """Bundled test images of `dataset`: x (N, 28, 28) uint8 white-on-black, y (N,) uint8."""
     directory = pretrained_dir(directory)
-    path = directory / SAMPLES_FILE
-    if not path.is_file():
-        raise ModelUnavailable(f"The bundled samples ({path.name}) are missing. Restore them with "
-                               "`git checkout pretrained/` or run `python -m dlviz.train samples --data PATH`.")
+    record = read_manifest(directory).get("samples") or {"file": SAMPLES_FILE, "sha256": None}
+    arrays = _verified_npz(record, "The bundled samples", directory,
+                           "python -m dlviz.train samples --data PATH")
     try:
-        with np.load(path) as d:
-            return d[f"{dataset}_x"], d[f"{dataset}_y"]
-    except Exception as e:
-        raise ModelUnavailable(f"The bundled samples ({path.name}) cannot be read for {dataset!r}: {e}") from e
+        return arrays[f"{dataset}_x"], arrays[f"{dataset}_y"]
+    except KeyError:
+        raise ModelUnavailable(f"The bundled samples ({record['file']}) have no images of {dataset!r}; "
+                               "run `python -m dlviz.train samples --data PATH`.") from None

@@ -10,6 +10,7 @@ Deterministic given --seed: same seed, same data, same versions -> the same weig
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import shlex
 import sys
@@ -24,20 +25,9 @@ import numpy as np
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset, load_arrays
 
+from dlviz.training import FAMILY_MODULES, as_model_input as _as_model_input, limit_threads, seed_everything
+
 SAMPLES_PER_CLASS = 100
-
-
-def _as_model_input(x_uint8: np.ndarray) -> np.ndarray:
-    """(N, 28, 28) uint8 -> (N, 28, 28, 1) float32 in [0, 1]."""
-    return (x_uint8.astype("float32") / 255.0)[..., None]
-
-
-def seed_everything(seed: int) -> None:
-    import keras
-    import tensorflow as tf
-
-    keras.utils.set_random_seed(seed)           # python, numpy and backend RNGs
-    tf.config.experimental.enable_op_determinism()
 
 
 def train_cnn(dataset: str, data: str | None, epochs: int, batch_size: int, seed: int,
@@ -167,9 +157,27 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("--data", help=data_help)
     ev.add_argument("--out", type=Path, default=registry.PRETRAINED_DIR)
 
+    # The other families add their own sub-commands (dlviz/training/<family>.py).
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data", help=data_help)
+    common.add_argument("--seed", type=int, default=0)
+    common.add_argument("--out", type=Path, default=registry.PRETRAINED_DIR)
+    common.add_argument("--threads", type=int, help="CPU threads for TensorFlow (default: all)")
+    for module in FAMILY_MODULES:
+        try:
+            family = importlib.import_module(module)
+        except ModuleNotFoundError as e:
+            if e.name != module:
+                raise
+            continue            # a family whose training code has not landed yet
+        family.add_commands(sub, common)
+
     args = parser.parse_args(argv)
     command = "python -m dlviz.train " + shlex.join(argv)
-    if args.what == "cnn":
+    if hasattr(args, "run"):
+        limit_threads(args.threads)
+        args.run(args, command)
+    elif args.what == "cnn":
         train_cnn(args.dataset, args.data, args.epochs, args.batch_size, args.seed, args.out, args.limit,
                   args.name, command)
     elif args.what == "samples":

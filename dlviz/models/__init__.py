@@ -1,25 +1,33 @@
 """Model families. Each family is one short module with a builder; the registry rebuilds a model from its
-family's builder and the manifest's config, then loads the saved weights (no pickled code is ever loaded)."""
+family's builder and the manifest's config, then loads the saved weights (no pickled code is ever loaded).
+
+Builders return a *built* model (every variable exists), so `load_weights` can restore it. Models with parts
+expose them the keras-io way: `.encoder` / `.decoder` (autoencoders, VAE), `.generator` / `.discriminator`
+(GANs; WGAN-GP's critic is also `.critic`).
+"""
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 
 import keras
 
-
-def _lecture_cnn(**config) -> keras.Model:
-    from dlviz.models.cnn import build_lecture_cnn
-
-    return build_lecture_cnn(**config)
-
-
-# family name -> builder(**config) -> keras.Model. Later families (autoencoder, vae, gan, unet) register here.
-BUILDERS: dict[str, Callable[..., keras.Model]] = {
-    "cnn": _lecture_cnn,
+# family name -> "module:function"; imported on first use so loading one family never imports the others.
+BUILDERS: dict[str, str] = {
+    "cnn": "dlviz.models.cnn:build_lecture_cnn",
+    "autoencoder": "dlviz.models.autoencoder:build_autoencoder",
+    "vae": "dlviz.models.vae:build_vae",
+    "gan": "dlviz.models.gan:build_gan",
+    "unet": "dlviz.models.unet:build_segmenter",
 }
 
 
-def build(family: str, **config) -> keras.Model:
+def builder(family: str) -> Callable[..., keras.Model]:
     if family not in BUILDERS:
         raise ValueError(f"unknown model family {family!r}; known: {', '.join(BUILDERS)}")
-    return BUILDERS[family](**config)
+    module, function = BUILDERS[family].split(":")
+    return getattr(importlib.import_module(module), function)
+
+
+def build(family: str, **config) -> keras.Model:
+    return builder(family)(**config)

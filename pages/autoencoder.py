@@ -1,0 +1,9 @@
+"""Autoencoder & VAE (being built)."""
+import streamlit as st
+
+from dlviz.ui.shell import enter_app
+
+enter_app()
+
+st.title("Autoencoder & VAE")
+st.info("This page is being built.")

@@ -1,0 +1,9 @@
+"""U-Net (being built)."""
+import streamlit as st
+
+from dlviz.ui.shell import enter_app
+
+enter_app()
+
+st.title("U-Net")
+st.info("This page is being built.")
