@@ -36,6 +36,7 @@ __all__ = [
     "MnistStages",
     "mnist_stages",
     "ChosenInput",
+    "SampleSet",
     "model_view",
     "EMPTY_HINT",
 ]
@@ -705,11 +706,58 @@ EMPTY_HINT = "Draw a digit on the canvas, upload an image or pick a sample to be
 
 
 @dataclass(frozen=True, eq=False)
+class SampleSet:
+    """A page's own bundled examples, offered in the picker's Samples tab instead of the dataset's test images.
+
+    key: unique name of the set (stored in every ChosenInput picked from it, so the page can find it again);
+    title: shown to users ("EM slice", "three digits", ...); images: (N, H, W) uint8 grey, any H×W (one size for
+    the whole set); labels: N strings, one per image (the Samples tab offers them as classes); masks: optional
+    (N, H, W) array belonging to the images (e.g. segmentation targets), looked up by `ChosenInput.index`.
+    Arrays are stored read-only (sets are shared between sessions).
+    """
+
+    key: str
+    title: str
+    images: np.ndarray
+    labels: tuple[str, ...]
+    masks: np.ndarray | None = None
+
+    def __post_init__(self):
+        images = _read_only(self.images)
+        if images.dtype != np.uint8 or images.ndim != 3 or 0 in images.shape:
+            raise ValueError(f"SampleSet {self.key!r}: images must be (N, H, W) uint8 with N, H, W >= 1, "
+                             f"got {images.dtype} {images.shape}")
+        labels = tuple(str(label) for label in self.labels)
+        if len(labels) != len(images):
+            raise ValueError(f"SampleSet {self.key!r}: {len(images)} images but {len(labels)} labels")
+        object.__setattr__(self, "images", images)
+        object.__setattr__(self, "labels", labels)
+        if self.masks is not None:
+            masks = _read_only(self.masks)
+            if masks.shape[0] != len(images):
+                raise ValueError(f"SampleSet {self.key!r}: {len(images)} images but {masks.shape[0]} masks")
+            object.__setattr__(self, "masks", masks)
+
+    def __len__(self) -> int:
+        return len(self.images)
+
+
+def _read_only(a: np.ndarray) -> np.ndarray:
+    """`a` itself when already read-only, else a read-only copy (never a view others could still write through)."""
+    a = np.asarray(a)
+    if a.flags.writeable:
+        a = a.copy()
+        a.flags.writeable = False
+    return a
+
+
+@dataclass(frozen=True, eq=False)
 class ChosenInput:
     """What the user picked, whichever way: every page starts from one of these.
 
     source: "draw", "upload" or "sample"; rgb: (H, W, 3) uint8 (None for an empty canvas);
-    sample_image: (28, 28) uint8 for bundled samples, which are already in MNIST form.
+    sample_image: (28, 28) uint8 for the dataset's bundled samples, which are already in MNIST form;
+    sample_set: the `SampleSet.key` a page-provided sample came from (its mask: `set.masks[index]`).
     """
 
     source: str
@@ -720,6 +768,7 @@ class ChosenInput:
     label: str | None = None
     full_size: tuple[int, int] | None = None   # (H, W) before `limit_size`, for uploads
     sample_image: np.ndarray | None = None
+    sample_set: str | None = None
 
     @classmethod
     def from_rgb(cls, rgb: np.ndarray, source: str, name: str,
@@ -731,6 +780,14 @@ class ChosenInput:
         """x: (28, 28) uint8 white on black, straight from the bundled test set."""
         return cls("sample", f"{dataset} test image #{index}", np.repeat(x[:, :, None], 3, axis=2),
                    dataset=dataset, index=index, label=label, sample_image=x)
+
+    @classmethod
+    def from_sample_set(cls, samples: SampleSet, index: int) -> "ChosenInput":
+        """Image `index` (taken modulo the set's size) of a page's own sample set; rgb is (H, W, 3) uint8."""
+        index = int(index) % len(samples)
+        x = samples.images[index]
+        return cls("sample", f"{samples.title} #{index}", np.repeat(x[:, :, None], 3, axis=2),
+                   index=index, label=samples.labels[index], sample_set=samples.key)
 
     @classmethod
     def empty_canvas(cls) -> "ChosenInput":

@@ -567,3 +567,28 @@ def test_real_mnist_digits_pass_through_nearly_unchanged():
     # Printed dark-on-light, they come back the same way.
     diffs = [np.abs(mnist_stages(rgb3(255 - d)).image - d / 255.0).mean() for d in digits[:10]]
     assert max(diffs) < 0.05
+
+
+# --------------------------------------------------------------------------- page sample sets
+
+
+def test_sample_set_is_read_only_and_checked():
+    images = np.zeros((2, 5, 9), np.uint8)
+    images[1, 2, 3] = 200
+    s = inputs.SampleSet("k", "title", images, ["x", "y"], masks=images > 0)
+    images[1, 2, 3] = 0                                  # the caller's array is not shared with the set
+    assert s.images[1, 2, 3] == 200 and not s.images.flags.writeable and not s.masks.flags.writeable
+    with pytest.raises(ValueError):
+        s.images[0, 0, 0] = 1
+    with pytest.raises(ValueError, match="labels"):
+        inputs.SampleSet("k", "t", images, ["only one"])
+    with pytest.raises(ValueError, match="uint8"):
+        inputs.SampleSet("k", "t", images.astype(float), ["x", "y"])
+
+
+def test_chosen_input_from_sample_set():
+    images = np.arange(2 * 3 * 4, dtype=np.uint8).reshape(2, 3, 4)
+    s = inputs.SampleSet("scenes", "scene", images, ["a", "b"])
+    c = inputs.ChosenInput.from_sample_set(s, 3)              # wraps around like dataset samples
+    assert (c.source, c.index, c.label, c.sample_set, c.name) == ("sample", 1, "b", "scenes", "scene #1")
+    assert c.rgb.shape == (3, 4, 3) and all(np.array_equal(c.rgb[..., i], images[1]) for i in range(3))

@@ -191,3 +191,100 @@ def test_a_corrupt_model_shows_a_message_in_the_page_and_other_pages_still_work(
     at.switch_page("pages/home.py").run()
     assert not at.exception and at.title[0].value == "dlviz"
     st.cache_resource.clear()
+
+
+# --------------------------------------------------------------------------- the shared picker, for other pages
+
+PICKER_SCRIPT = """
+import sys
+sys.path.insert(0, {root!r})
+import numpy as np
+import streamlit as st
+from dlviz.inputs import SampleSet
+from dlviz.ui.input_picker import input_picker, input_with_view
+
+images = np.zeros((3, 20, 40), np.uint8)
+for i in range(3):
+    images[i, 5:15, 5 + 10 * i:12 + 10 * i] = 255
+masks = (images > 0).astype(np.uint8)
+scenes = SampleSet("scenes", "wide scene", images, ["left", "middle", "right"], masks=masks)
+
+a = input_picker("mnist", slot="a", default_index=0)
+b = input_picker("mnist", slot="b", default_index=1)
+c, view, right = input_with_view("mnist", slot="seg", canvas=(560, 280), samples=scenes)
+st.session_state["out"] = (a, b, c, view)
+"""
+
+
+def picker_app() -> AppTest:
+    at = AppTest.from_string(PICKER_SCRIPT.format(root=str(ROOT)), default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def test_picker_slots_hold_independent_inputs():
+    from dlviz import registry
+
+    x, y = registry.load_samples("mnist")
+    at = picker_app()
+    a, b, _, _ = at.session_state["out"]
+    assert (a.index, b.index) == (0, 1)
+    assert np.array_equal(a.rgb[..., 0], x[0]) and np.array_equal(b.rgb[..., 0], x[1])
+    at.selectbox(key="dlviz.b.sample.class.mnist").set_value("7").run()
+    a, b, _, _ = at.session_state["out"]
+    first_seven = int(np.flatnonzero(y == 7)[0])
+    assert (a.index, b.index) == (0, first_seven) and b.label == "7"
+    # each slot has its own session keys; the shared main input and the URL are untouched
+    assert "dlviz.a.input" in at.session_state and "dlviz.b.input" in at.session_state
+    assert "dlviz.input" not in at.session_state
+    assert "sample" not in at.query_params
+    bad = ("notes.png", b"not an image", "image/png")
+    at.file_uploader(key="dlviz.a.upload").set_value(bad).run()
+    assert not at.exception
+    a2, b2, _, _ = at.session_state["out"]
+    assert a2.index == 0 and b2.index == first_seven       # a refused upload keeps slot a's input, b untouched
+    assert len(at.error) == 1 and "notes.png" in at.error[0].value
+
+
+def test_picker_offers_a_page_sample_set_and_returns_no_mnist_view():
+    at = picker_app()
+    _, _, c, view = at.session_state["out"]
+    assert view is None
+    assert c.source == "sample" and c.sample_set == "scenes" and c.index == 0 and c.label == "left"
+    assert c.rgb.shape == (20, 40, 3) and c.rgb.dtype == np.uint8
+    at.selectbox(key="dlviz.seg.sample.class.scenes").set_value("right").run()
+    _, _, c, _ = at.session_state["out"]
+    assert (c.index, c.label) == (2, "right")
+    expected = np.zeros((20, 40), np.uint8)
+    expected[5:15, 25:32] = 255                               # the third scene, built by hand above
+    assert np.array_equal(c.rgb[..., 1], expected)
+    assert "Current: wide scene #2" in " ".join(cap.value for cap in at.caption)
+
+
+def test_main_slot_keeps_its_keys_and_url():
+    at = open_page("pages/convolution.py")
+    at.selectbox(key="dlviz.sample.class.mnist").set_value("3").run()
+    chosen = at.session_state["dlviz.input"]
+    assert chosen.label == "3" and at.query_params["sample"] == str(chosen.index)
+
+
+@pytest.mark.parametrize("sample,dataset,index,title", [
+    ("5", "mnist", 5, "MNIST digits"),
+    ("7", "fashion", 7, "Fashion-MNIST"),
+    ("²", "mnist", 0, "MNIST digits"),           # str.isdigit() accepts superscripts, int() does not
+    ("-3", "nonsense", 0, "MNIST digits"),
+    ("99999999999999999999", "mnist", 0, "MNIST digits"),
+])
+def test_shared_links_restore_sample_and_dataset(sample, dataset, index, title):
+    """A shared link ?dataset=...&sample=... opens on that input; anything else falls back to the first sample."""
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.query_params["sample"] = sample
+    at.query_params["dataset"] = dataset
+    at.run()
+    at.switch_page("pages/convolution.py").run()
+    assert not at.exception, [e.value for e in at.exception]
+    chosen = at.session_state["dlviz.input"]
+    assert chosen.source == "sample" and chosen.index == index
+    assert chosen.dataset == (dataset if dataset in ("mnist", "fashion") else "mnist")
+    assert at.query_params["sample"] == str(index)

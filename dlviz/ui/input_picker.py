@@ -3,10 +3,22 @@
 The most recent action wins: a new stroke, a new upload or a new sample choice becomes the current input, stored
 in `st.session_state["dlviz.input"]` so it survives reruns and page switches. A refused upload shows its message
 and leaves the current input as it was.
+
+One picker, several uses:
+
+* `slot`: independent inputs on one page (the Autoencoder page's interpolation takes two, "a" and "b"). Slot
+  "main" is the input shared by all pages, under the keys `dlviz.input`, `dlviz.canvas`, `dlviz.upload`, ...,
+  and the only one written to the shareable URL (`?sample=`). Any other slot keeps its own state under
+  `dlviz.<slot>.input`, `dlviz.<slot>.canvas`, `dlviz.<slot>.upload`, ...
+* `canvas=(width, height)` in px: e.g. a wide canvas for several digits on the U-Net page.
+* `samples`: a page's own `dlviz.inputs.SampleSet` instead of the dataset's 28×28 test images. Such pages do
+  their own preprocessing from `choice.rgb` and call `input_picker`; `input_with_view` then returns no 28×28
+  view (see its docstring). Give them their own slot, so the shared "main" input stays a dataset input.
 """
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 import numpy as np
 import streamlit as st
@@ -15,13 +27,14 @@ from streamlit_drawable_canvas import st_canvas
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset
 from dlviz.inputs import (MAX_BYTES, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError, MnistStages,
-                          canvas_to_rgb, decode_image, limit_size, model_view)
+                          SampleSet, canvas_to_rgb, decode_image, limit_size, model_view)
 
 INPUT = "dlviz.input"
 DATASET = "dlviz.dataset"
 CANVAS = "dlviz.canvas"
 STORED_MAX_SIDE = 1024      # uploads are kept at most this big: enough for every view, bounded memory per session
 CANVAS_PX = 280             # 10× MNIST, so a finger or mouse stroke has MNIST-like relative thickness
+MAIN = "main"
 
 
 def dataset_selector(label: str = "Dataset") -> str:
@@ -46,111 +59,169 @@ def cached_samples(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return registry.load_samples(dataset)
 
 
+@dataclass(frozen=True)
+class _Slot:
+    """Where one picker keeps its state, and which samples it offers."""
+
+    name: str
+    dataset: str
+    samples: SampleSet | None
+
+    def key(self, part: str) -> str:
+        """`dlviz.<part>` for the main slot (the keys pages and links have always used), else `dlviz.<slot>.<part>`."""
+        return f"dlviz.{part}" if self.name == MAIN else f"dlviz.{self.name}.{part}"
+
+    @property
+    def writes_url(self) -> bool:
+        return self.name == MAIN and self.samples is None
+
+    @property
+    def set_key(self) -> str:
+        """Names the offered sample set: the dataset's own samples, or the page's SampleSet."""
+        return self.dataset if self.samples is None else self.samples.key
+
+    def images_and_labels(self) -> tuple[np.ndarray, list[str]]:
+        if self.samples is not None:
+            return self.samples.images, list(self.samples.labels)
+        x, y = cached_samples(self.dataset)
+        classes = get_dataset(self.dataset).classes
+        return x, [classes[int(c)] for c in y]
+
+    def classes(self) -> list[str]:
+        if self.samples is None:
+            return list(get_dataset(self.dataset).classes)
+        return list(dict.fromkeys(self.samples.labels))      # in order of first appearance
+
+    def sample(self, index: int) -> ChosenInput:
+        if self.samples is not None:
+            return ChosenInput.from_sample_set(self.samples, index)
+        x, y = cached_samples(self.dataset)
+        index = int(index) % len(x)
+        label = get_dataset(self.dataset).classes[int(y[index])]
+        return ChosenInput.from_sample(x[index], dataset=self.dataset, index=index, label=label)
+
+    def holds_other_samples(self, choice: ChosenInput) -> bool:
+        """True when `choice` is a sample from another set than the one offered now (e.g. the dataset changed)."""
+        if choice.source != "sample":
+            return False
+        return (choice.sample_set or choice.dataset) != self.set_key
+
+
 def _sample_input(dataset: str, index: int) -> ChosenInput:
-    x, y = cached_samples(dataset)
-    index = int(index) % len(x)
-    label = get_dataset(dataset).classes[int(y[index])]
-    return ChosenInput.from_sample(x[index], dataset=dataset, index=index, label=label)
+    return _Slot(MAIN, dataset, None).sample(index)
 
 
-def _set(choice: ChosenInput) -> None:
-    st.session_state[INPUT] = choice
+def _set(slot: _Slot, choice: ChosenInput) -> None:
+    st.session_state[slot.key("input")] = choice
+    if not slot.writes_url:
+        return
     if choice.source == "sample":
         st.query_params["sample"] = str(choice.index)
     elif "sample" in st.query_params:
         del st.query_params["sample"]
 
 
-def _draw_tab() -> None:
-    nonce = st.session_state.setdefault("dlviz.canvas.nonce", 0)
-    key = f"dlviz.canvas.{nonce}"
+def _draw_tab(slot: _Slot, canvas: tuple[int, int]) -> None:
+    k = slot.key
+    nonce = st.session_state.setdefault(k("canvas.nonce"), 0)
+    key = f"{k('canvas')}.{nonce}"
     # Restore the drawing when the canvas is (re)mounted, e.g. after a page switch; while it stays mounted
     # the restore value stays the same so the canvas is never redrawn under the user's pen.
     if key not in st.session_state:
-        st.session_state["dlviz.canvas.restore"] = st.session_state.get(CANVAS)
-    stroke = st.session_state.get("dlviz.stroke", 26)
+        st.session_state[k("canvas.restore")] = st.session_state.get(k("canvas"))
+    stroke = st.session_state.get(k("stroke"), 26)
+    width, height = canvas
     result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
-                       width=CANVAS_PX, height=CANVAS_PX, drawing_mode="freedraw", return_image_data=True,
-                       initial_drawing=st.session_state.get("dlviz.canvas.restore"), key=key)
+                       width=width, height=height, drawing_mode="freedraw", return_image_data=True,
+                       initial_drawing=st.session_state.get(k("canvas.restore")), key=key)
     cols = st.columns([3, 1], vertical_alignment="bottom")
-    cols[0].slider("Stroke width", 8, 40, 26, key="dlviz.stroke")
-    if cols[1].button("Clear", key="dlviz.canvas.clear", icon=":material/delete:"):
-        st.session_state["dlviz.canvas.nonce"] += 1
-        for k in (CANVAS, "dlviz.canvas.hash", "dlviz.canvas.restore"):
-            st.session_state.pop(k, None)
-        if st.session_state[INPUT].source == "draw":
-            st.session_state[INPUT] = ChosenInput.empty_canvas()
+    cols[0].slider("Stroke width", 8, 40, 26, key=k("stroke"))
+    if cols[1].button("Clear", key=k("canvas.clear"), icon=":material/delete:"):
+        st.session_state[k("canvas.nonce")] += 1
+        for part in ("canvas", "canvas.hash", "canvas.restore"):
+            st.session_state.pop(k(part), None)
+        if st.session_state[k("input")].source == "draw":
+            st.session_state[k("input")] = ChosenInput.empty_canvas()
         st.rerun()
-    st.caption("Draw one digit (or a garment) large, in the middle. White on black, like the training data.")
+    if slot.samples is None:
+        st.caption("Draw one digit (or a garment) large, in the middle. White on black, like the training data.")
+    else:
+        st.caption("Draw white on black, like the training data.")
     data = result.image_data
     if data is None:
         return
     digest = hashlib.sha1(np.ascontiguousarray(data).tobytes()).hexdigest()
-    if digest == st.session_state.get("dlviz.canvas.hash"):
+    if digest == st.session_state.get(k("canvas.hash")):
         return
-    st.session_state["dlviz.canvas.hash"] = digest
-    st.session_state[CANVAS] = result.json_data
+    st.session_state[k("canvas.hash")] = digest
+    st.session_state[k("canvas")] = result.json_data
     try:
-        _set(ChosenInput.from_rgb(canvas_to_rgb(data), source="draw", name="your drawing"))
+        _set(slot, ChosenInput.from_rgb(canvas_to_rgb(data), source="draw", name="your drawing"))
     except EmptyInputError:
-        _set(ChosenInput.empty_canvas())
+        _set(slot, ChosenInput.empty_canvas())
 
 
-def _upload_tab() -> None:
+def _upload_tab(slot: _Slot) -> None:
+    k = slot.key
     upload = st.file_uploader(
-        "Upload an image", key="dlviz.upload",
+        "Upload an image", key=k("upload"),
         help=f"{', '.join(SUPPORTED_FORMATS)}; up to {MAX_BYTES // 2**20} MB. Photos of a digit on paper work.")
     st.caption(f"Formats: {', '.join(SUPPORTED_FORMATS)} · up to {MAX_BYTES // 2**20} MB")
     if upload is None:
         return
-    if st.session_state.get("dlviz.upload.id") != upload.file_id:
-        st.session_state["dlviz.upload.id"] = upload.file_id
-        st.session_state.pop("dlviz.upload.error", None)
+    if st.session_state.get(k("upload.id")) != upload.file_id:
+        st.session_state[k("upload.id")] = upload.file_id
+        st.session_state.pop(k("upload.error"), None)
         try:
             rgb = decode_image(upload.getvalue(), upload.name)
             full_size = rgb.shape[:2]
-            _set(ChosenInput.from_rgb(limit_size(rgb, STORED_MAX_SIDE), source="upload", name=upload.name,
-                                      full_size=full_size))
+            _set(slot, ChosenInput.from_rgb(limit_size(rgb, STORED_MAX_SIDE), source="upload", name=upload.name,
+                                            full_size=full_size))
         except InputError as e:
-            st.session_state["dlviz.upload.error"] = f"**{upload.name}**: {e}"
-    if "dlviz.upload.error" in st.session_state:
-        st.error(st.session_state["dlviz.upload.error"] + " Your previous input is still in use.")
+            st.session_state[k("upload.error")] = f"**{upload.name}**: {e}"
+    if k("upload.error") in st.session_state:
+        st.error(st.session_state[k("upload.error")] + " Your previous input is still in use.")
 
 
-def _samples_tab(dataset: str) -> None:
-    ds = get_dataset(dataset)
-    x, y = cached_samples(dataset)
-    class_key, pos_key = f"dlviz.sample.class.{dataset}", f"dlviz.sample.pos.{dataset}"
-    options = ["any class", *ds.classes]
+def _samples_tab(slot: _Slot) -> None:
+    x, labels = slot.images_and_labels()
+    labels_arr = np.asarray(labels, dtype=object)
+    set_key = slot.set_key
+    class_key, pos_key = slot.key(f"sample.class.{set_key}"), slot.key(f"sample.pos.{set_key}")
+    options = ["any class", *slot.classes()]
 
     def pool_of(wanted: str) -> np.ndarray:
-        return np.arange(len(x)) if wanted == "any class" else np.flatnonzero(y == ds.classes.index(wanted))
+        return np.arange(len(x)) if wanted not in options[1:] else np.flatnonzero(labels_arr == wanted)
 
     def on_class():
         st.session_state[pos_key] = 0
-        _set(_sample_input(dataset, int(pool_of(st.session_state[class_key])[0])))
+        _set(slot, slot.sample(int(pool_of(st.session_state[class_key])[0])))
 
     def on_pos():
         pool = pool_of(st.session_state[class_key])
-        _set(_sample_input(dataset, int(pool[min(st.session_state[pos_key], len(pool) - 1)])))
+        _set(slot, slot.sample(int(pool[min(st.session_state[pos_key], len(pool) - 1)])))
 
     def on_random():
         pool = pool_of(st.session_state[class_key])
-        _set(_sample_input(dataset, int(np.random.default_rng().choice(pool))))
+        _set(slot, slot.sample(int(np.random.default_rng().choice(pool))))
 
     cols = st.columns([2, 2, 1], vertical_alignment="bottom")
     wanted = cols[0].selectbox("Class", options, key=class_key, on_change=on_class)
     pool = pool_of(wanted)
     cols[1].number_input(f"Example (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=pos_key, on_change=on_pos)
-    cols[2].button("Random", key=f"dlviz.sample.random.{dataset}", icon=":material/casino:", on_click=on_random)
-    st.image([t for t in x[pool[:12]]], width=44, caption=[ds.classes[int(c)] for c in y[pool[:12]]])
-    current = st.session_state.get(INPUT)
+    cols[2].button("Random", key=slot.key(f"sample.random.{set_key}"), icon=":material/casino:", on_click=on_random)
+    thumb = 44 if x.shape[1] <= 64 else 88
+    st.image([t for t in x[pool[:12]]], width=thumb, caption=[labels[int(i)] for i in pool[:12]])
+    current = st.session_state.get(slot.key("input"))
     if current is not None and current.source == "sample":
-        st.caption(f"Current: bundled test image #{current.index}, labelled **{current.label}**.")
+        what = "bundled test image" if slot.samples is None else slot.samples.title
+        st.caption(f"Current: {what} #{current.index}, labelled **{current.label}**.")
 
 
 def _describe(choice: ChosenInput) -> str:
     if choice.source == "sample":
+        if choice.sample_set is not None:
+            return f"{choice.name} (labelled {choice.label})"
         return f"bundled sample #{choice.index} (labelled {choice.label})"
     if choice.rgb is None:
         return "an empty canvas"
@@ -160,35 +231,61 @@ def _describe(choice: ChosenInput) -> str:
     return "your drawing"
 
 
-def input_picker(dataset: str) -> ChosenInput:
-    """Tabs Draw / Upload / Samples; returns the current input (a bundled sample until the user acts)."""
-    if INPUT not in st.session_state:
-        wanted = st.query_params.get("sample")
-        st.session_state[INPUT] = _sample_input(dataset, int(wanted) if str(wanted).isdigit() else 0)
-    current = st.session_state[INPUT]
-    if current.source == "sample" and current.dataset != dataset:   # dataset switched: same slot, other dataset
-        _set(_sample_input(dataset, current.index))
+def _first_index(slot: _Slot, default_index: int) -> int:
+    if slot.writes_url:
+        wanted = str(st.query_params.get("sample", ""))
+        if wanted.isascii() and wanted.isdigit() and len(wanted) <= 9:
+            return int(wanted)
+    return default_index
+
+
+def input_picker(dataset: str, slot: str = MAIN, canvas: tuple[int, int] = (CANVAS_PX, CANVAS_PX),
+                 samples: SampleSet | None = None, default_index: int = 0) -> ChosenInput:
+    """Tabs Draw / Upload / Samples; returns the slot's current input (a sample until the user acts).
+
+    dataset: the dataset whose bundled samples are offered (unless `samples` is given);
+    slot: independent inputs under their own session keys (see the module docstring);
+    canvas: (width, height) of the drawing canvas in px;
+    samples: a page's own SampleSet offered in the Samples tab instead of the dataset's test images;
+    default_index: the sample shown before the user acts (e.g. two slots starting on different images).
+    """
+    s = _Slot(slot, dataset, samples)
+    if s.key("input") not in st.session_state:
+        _set(s, s.sample(_first_index(s, default_index)))     # also rewrites a malformed ?sample= in the URL
+    current = st.session_state[s.key("input")]
+    if s.holds_other_samples(current):          # dataset (or sample set) switched: same slot, other images
+        _set(s, s.sample(current.index))
     status = st.empty()      # filled last, so it names the input this run actually uses
-    draw, upload, samples = st.tabs([":material/draw: Draw", ":material/upload: Upload", ":material/photo_library: Samples"])
+    draw, upload, pick = st.tabs([":material/draw: Draw", ":material/upload: Upload",
+                                  ":material/photo_library: Samples"])
     with draw:
-        _draw_tab()
+        _draw_tab(s, canvas)
     with upload:
-        _upload_tab()
-    with samples:
-        _samples_tab(dataset)
-    status.markdown(f"Current input: **{_describe(st.session_state[INPUT])}**")
-    return st.session_state[INPUT]
+        _upload_tab(s)
+    with pick:
+        _samples_tab(s)
+    status.markdown(f"Current input: **{_describe(st.session_state[s.key('input')])}**")
+    return st.session_state[s.key("input")]
 
 
-def input_with_view(dataset: str):
+def input_with_view(dataset: str, slot: str = MAIN, canvas: tuple[int, int] = (CANVAS_PX, CANVAS_PX),
+                    samples: SampleSet | None = None, default_index: int = 0):
     """The page header every page shares: the input picker on the left, the page's own output on the right.
 
     Returns (choice, view, right): the current input, its 28×28 model view with every stage, and the right-hand
     column to draw into. With nothing to show (an empty canvas) it puts a hint there and stops the page.
+
+    With a page's own `samples` the page does its own preprocessing from `choice.rgb` (its images need not be
+    28×28 digits), so `view` is None: only the empty-canvas hint is handled here.
     """
     left, right = st.columns([5, 7], gap="large")
     with left:
-        choice = input_picker(dataset)
+        choice = input_picker(dataset, slot=slot, canvas=canvas, samples=samples, default_index=default_index)
+    if samples is not None:
+        if choice.rgb is None:
+            right.info("Draw on the canvas, upload an image or pick a sample to begin.")
+            st.stop()
+        return choice, None, right
     try:
         view: MnistStages = model_view(choice)
     except InputError as e:          # e.g. an empty canvas: a hint, not a prediction
