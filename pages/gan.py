@@ -1,9 +1,259 @@
-"""GAN (being built)."""
+"""GAN: samples, latent walks, the critic's opinion of your input, the training timeline and mode collapse."""
+import gc
+
+import numpy as np
 import streamlit as st
 
+from dlviz import gan_sampler, registry
+from dlviz.datasets import get_dataset
+from dlviz.figures import gan as gfig
+from dlviz.gan_latent import lerp, sample_z, slerp
+from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.shell import enter_app
 
 enter_app()
+KIND = {"dcgan": "DCGAN", "wgan_gp": "WGAN-GP"}
+
+
+@st.cache_resource(show_spinner="Loading the GAN…")
+def cached_sampler(name: str) -> gan_sampler.GanSampler:
+    sampler = gan_sampler.GanSampler(registry.load_model(name), name)
+    gc.freeze()           # see dlviz/ui/models.py: keeps Streamlit's per-rerun gc passes short
+    return sampler
+
+
+@st.cache_resource(show_spinner=False)
+def cached_records(name: str) -> dict:
+    return registry.load_extra(name, "records")
+
+
+@st.cache_resource(show_spinner="Loading the CNN judge…")
+def cached_judge(dataset: str) -> gan_sampler.Judge:
+    return gan_sampler.Judge(f"cnn_{dataset}")
+
+
+@st.cache_resource(show_spinner=False)
+def cached_bank(dataset: str) -> dict:
+    return registry.load_data(f"gan_bank_{dataset}")
+
+
+@st.cache_data(max_entries=64, show_spinner="Sampling and judging…")
+def cached_meter(name: str, n: int, seed: int) -> dict:
+    return gan_sampler.collapse_meter(cached_sampler(name), cached_judge(registry.model_card(name).dataset), n, seed)
+
+
+def loaded(what, *args):
+    """`what(*args)`, or None after a clear message when a weight or data file is missing or corrupt."""
+    try:
+        return what(*args)
+    except registry.ModelUnavailable as e:
+        st.error(f"**Cannot load this part of the page.** {e}")
+        return None
+
+
+def label(card) -> str:
+    return "Collapsed DCGAN" if card.entry.get("collapsed") else KIND[card.entry["loss"]]
+
+
+@st.fragment
+def samples_section(sampler, name):
+    c1, c2, c3 = st.columns(3)
+    seed = c1.number_input("Seed", 0, 10**6, 0, key="gan.seed")
+    count = c2.slider("Samples", 1, 64, 32, key="gan.count")
+    psi = c3.slider("Truncation ψ", 0.1, 1.0, 1.0, 0.05, key="gan.psi",
+                    help="z' = ψ·z pulls every latent vector toward the mean: smaller ψ, more typical but less "
+                         "varied samples (the truncation trick of BigGAN/StyleGAN).")
+    images = sampler.generate(sample_z(seed, count, sampler.latent_dim, psi))
+    chosen = min(st.session_state.get("gan.chosen", 0), count - 1)
+    event = st.plotly_chart(gfig.sample_grid(images, 8, selected=chosen, clickable=True), key=f"gan.grid.{name}",
+                            on_select="rerun", selection_mode="points")
+    clicked = gfig.clicked_tile(event)
+    if clicked is not None and clicked != st.session_state.get("gan.click"):
+        st.session_state["gan.click"] = st.session_state["gan.chosen"] = clicked
+        st.rerun(scope="fragment")
+    st.caption(f"{count} samples of z ~ N(0, I) in {sampler.latent_dim} dimensions, seed {seed}, ψ = {psi:.2f}. "
+               f"Click a sample to choose it for the latent sliders and the nearest-training-image tab "
+               f"(now: #{chosen}).")
+
+
+def chosen_z(latent_dim: int) -> tuple[np.ndarray, int]:
+    seed, psi = st.session_state.get("gan.seed", 0), st.session_state.get("gan.psi", 1.0)
+    index = st.session_state.get("gan.chosen", 0)
+    return sample_z(seed, index + 1, latent_dim, psi)[index], index
+
+
+@st.fragment
+def sliders_section(sampler, records):
+    z, index = chosen_z(sampler.latent_dim)
+    mode = st.radio("Move along", ["principal directions", "raw dimensions"], horizontal=True, key="gan.slider_mode",
+                    help="Principal directions: latent directions that change the images the most (the top principal "
+                         "components of 2,000 samples, regressed on z at training time).")
+    if mode == "principal directions":
+        dirs = np.asarray(records["latent_directions"][:4])
+        names = [f"direction {i + 1} ({e:.0%} of the image variance)"
+                 for i, e in enumerate(records["latent_directions_explained"][:4])]
+    else:
+        dims = st.multiselect("Dimensions", list(range(sampler.latent_dim)), [0, 1, 2, 3], max_selections=4,
+                              key="gan.dims") or [0]
+        dirs = np.eye(sampler.latent_dim, dtype=np.float32)[dims]
+        names = [f"z[{d}] (now {z[d]:+.2f})" for d in dims]
+    cols = st.columns(len(dirs))
+    moves = np.array([c.slider(n, -3.0, 3.0, 0.0, 0.1, key=f"gan.move.{mode}.{i}") for i, (c, n)
+                      in enumerate(zip(cols, names))], np.float32)
+    offsets = np.linspace(-3, 3, 7, dtype=np.float32)
+    edited = z + moves @ dirs
+    images = sampler.generate(np.vstack([z, edited, gan_sampler.direction_sweeps(edited, dirs, offsets)]))
+    a, b = st.columns([1, 3])
+    a.plotly_chart(gfig.image_strip(images[:2], [f"sample #{index}", "moved"], height=200), key="gan.edit")
+    b.plotly_chart(gfig.sample_grid(images[2:], len(offsets), height=60 * len(dirs) + 60,
+                                    title="each row: one direction from −3 to +3 around the moved sample"),
+                   key="gan.sweeps")
+
+
+@st.fragment
+def interpolation_section(sampler):
+    c1, c2, c3 = st.columns(3)
+    seed_a = c1.number_input("Seed A", 0, 10**6, 1, key="gan.seed_a")
+    seed_b = c2.number_input("Seed B", 0, 10**6, 2, key="gan.seed_b")
+    steps = c3.slider("Steps", 3, 12, 8, key="gan.steps")
+    z0, z1 = sample_z(seed_a, 1, sampler.latent_dim)[0], sample_z(seed_b, 1, sampler.latent_dim)[0]
+    t = np.linspace(0, 1, steps)
+    paths = {"linear": lerp(z0, z1, t), "spherical": slerp(z0, z1, t)}
+    images = sampler.generate(np.vstack(list(paths.values())))
+    for i, (kind, path) in enumerate(paths.items()):
+        norms = np.linalg.norm(path, axis=1)
+        st.plotly_chart(gfig.image_strip(images[i * steps:(i + 1) * steps], [f"|z| {v:.1f}" for v in norms],
+                                         title=f"{kind} (lerp)" if kind == "linear" else f"{kind} (slerp)"),
+                        key=f"gan.path.{kind}")
+    st.caption(f"A Gaussian z in {sampler.latent_dim} dimensions has |z| ≈ √{sampler.latent_dim} = "
+               f"{np.sqrt(sampler.latent_dim):.1f}. The straight line cuts through the sphere (|z| dips to "
+               f"{np.linalg.norm(paths['linear'], axis=1).min():.1f} half way), where the generator rarely saw "
+               f"inputs; the spherical path keeps |z| on the sphere.")
+
+
+@st.fragment
+def critic_section(sampler, records, card, dataset):
+    choice, view, right = input_with_view(dataset)
+    score = float(sampler.score(view.image[None])[0])
+    real, fake = np.asarray(records["real_scores"]), np.asarray(records["fake_scores"])
+    wgan = card.entry["loss"] == "wgan_gp"
+    with right:
+        what = "critic score (higher = more real)" if wgan else "discriminator logit (higher = more real)"
+        st.plotly_chart(gfig.score_histogram(real, fake, score, what), key="gan.scores")
+        share = float((real < score).mean())
+        reading = (f"The critic gives your input **{score:.2f}**." if wgan else
+                   f"The discriminator gives your input **{score:.2f}**, i.e. P(real) = σ({score:.2f}) = "
+                   f"**{1 / (1 + np.exp(-score)):.0%}**.")
+        st.markdown(f"{reading} That is higher than {share:.0%} of {len(real)} real test images "
+                    f"(median {np.median(real):.2f}) and {(fake < score).mean():.0%} of {len(fake)} generated ones "
+                    f"(median {np.median(fake):.2f}).")
+        st.caption("A WGAN critic's score has no absolute meaning, only differences do (it estimates the "
+                   "Wasserstein distance as E[critic(real)] − E[critic(fake)])." if wgan else
+                   "At equilibrium a DCGAN discriminator cannot tell real from generated: both histograms sit "
+                   "near P(real) = 50 %.")
+
+
+@st.fragment
+def timeline_section(cards, dataset):
+    runs = [c for c in cards if not c.entry.get("collapsed")]
+    if st.toggle("Also show the collapsed run", key="gan.tl_collapsed"):
+        runs = list(cards)
+    records = [loaded(cached_records, c.name) for c in runs]
+    runs, records = [c for c, r in zip(runs, records) if r is not None], [r for r in records if r is not None]
+    if not runs:
+        return
+    points = min(len(r["snapshot_steps"]) for r in records)
+    i = st.slider(f"Recorded point (of {points})", 1, points, points, key=f"gan.tl.{dataset}") - 1
+    for col, card, rec in zip(st.columns(len(runs)), runs, records):
+        steps = rec["snapshot_steps"]
+        step = int(steps[round(i * (len(steps) - 1) / max(points - 1, 1))])
+        series = {k[len("loss_"):]: rec[k] for k in rec if k.startswith("loss_") and k != "loss_steps"}
+        if card.entry["loss"] == "dcgan":
+            series = {k: v for k, v in series.items() if k in ("d_loss", "g_loss")}
+        snap = list(steps).index(step)
+        col.plotly_chart(gfig.sample_grid(rec["snapshot_grids"][snap], 6, title=f"{card.title}: step {step}",
+                                          height=330), key=f"gan.tl.grid.{card.name}")
+        col.plotly_chart(gfig.loss_curves(rec["loss_steps"], series, step, int(rec["loss_steps"][-1]),
+                                          height=250), key=f"gan.tl.loss.{card.name}")
+    st.caption("The same 36 latent vectors at each recorded point. DCGAN's losses are a tug of war that need not "
+               "go down; WGAN-GP's critic loss (−Wasserstein estimate + penalty) shrinks as the samples improve.")
+
+
+@st.fragment
+def collapse_section(cards, dataset):
+    classes = get_dataset(dataset).classes
+    healthy = [c for c in cards if not c.entry.get("collapsed")]
+    collapsed = [c for c in cards if c.entry.get("collapsed")]
+    c1, c2 = st.columns(2)
+    n = c1.select_slider("Samples judged", [100, 250, 500, 1000], 500, key="gan.meter_n")
+    seed = c2.number_input("Sampling seed", 0, 10**6, 0, key="gan.meter_seed")
+    shown = healthy[:1] + collapsed[:1]
+    reference = shown[0].metrics.get("reference", {}) if shown else {}
+    for col, card in zip(st.columns(max(len(shown), 1)), shown):
+        if loaded(cached_sampler, card.name) is None:
+            continue
+        m = cached_meter(card.name, n, seed)
+        color = gfig.COLLAPSED if card.entry.get("collapsed") else gfig.HEALTHY
+        col.plotly_chart(gfig.class_histogram(m["histogram"], classes, reference.get("class_histogram"),
+                                              title=card.title, color=color), key=f"gan.meter.{card.name}")
+        col.markdown(f"Classes with ≥ 5 %: **{m['coverage']}/{len(classes)}** · Inception Score **"
+                     f"{m['inception_score']:.2f}** · diversity **{m['diversity']:.1f}** "
+                     f"(real test images: {reference.get('diversity', float('nan')):.1f})")
+    if not collapsed:
+        st.info("No collapsed run is trained for this dataset: `python -m dlviz.train gan --collapse --dataset "
+                f"{dataset} --data ../shared/data`.")
+    st.caption("Diversity = mean distance between two random samples in the CNN's 128 `dense1` features. A collapsed "
+               "generator makes a few images over and over: few classes, low diversity.")
+
+
+@st.fragment
+def nearest_section(sampler, dataset):
+    bank, judge = loaded(cached_bank, dataset), loaded(cached_judge, dataset)
+    if bank is None or judge is None:
+        return
+    z, index = chosen_z(sampler.latent_dim)
+    image = sampler.generate(z[None])[0]
+    idx, dist = gan_sampler.nearest_training(judge, bank, image, k=5)
+    st.plotly_chart(gfig.image_strip(np.vstack([image[None], bank["x"][idx] / 255.0]),
+                                     [f"sample #{index}"] + [f"d = {d:.1f}" for d in dist],
+                                     title="A generated sample and its 5 nearest training images", height=210),
+                    key="gan.nearest")
+    st.caption(f"Searched in the CNN's dense1 features over a bundled subset of {len(bank['x']):,} of the 60,000 "
+               "training images. Similar digits, but not copies: the generator did not memorise its data.")
+
 
 st.title("GAN")
-st.info("This page is being built.")
+st.caption("A generator turns random noise into images; a discriminator (a critic, for WGAN-GP) tries to tell them "
+           "from real ones. Each learns from the other.")
+dataset = dataset_selector()
+order = {"dcgan": 0, "wgan_gp": 1}
+cards = sorted(registry.model_cards(family="gan", dataset=dataset),
+               key=lambda c: (c.entry.get("collapsed", False), order.get(c.entry.get("loss"), 9)))
+if not cards:
+    st.warning(f"No GAN is trained on {get_dataset(dataset).title} yet: `python -m dlviz.train gan --loss dcgan "
+               f"--dataset {dataset} --data ../shared/data`.")
+    st.stop()
+by_name = {c.name: c for c in cards}
+name = st.segmented_control("Model", list(by_name), format_func=lambda n: label(by_name[n]),
+                            default=cards[0].name, key=f"gan.model.{dataset}", required=True)
+card = by_name[name]
+sampler, records = loaded(cached_sampler, name), loaded(cached_records, name)
+if sampler is None or records is None:
+    st.stop()
+m = card.metrics
+st.caption(f"**{card.title}** · {card.entry['steps']:,} generator steps ({card.entry['training_seconds'] / 60:.0f} "
+           f"min on one CPU thread) · judged by `{m.get('judge')}` on {m.get('samples', 0):,} samples: IS "
+           f"**{m.get('inception_score', 0):.2f}** (real {m.get('reference', {}).get('inception_score', 0):.2f}), "
+           f"Fréchet **{m.get('frechet_distance', 0):.1f}**, classes ≥ 5 %: **{m.get('classes_over_5_percent')}**/10")
+
+TABS = ["Samples", "Latent sliders", "Interpolation", "Your input vs the critic", "Training timeline",
+        "Mode collapse", "Nearest training image"]
+tabs = st.tabs(TABS, key="gan.tab", on_change="rerun")
+sections = [lambda: samples_section(sampler, name), lambda: sliders_section(sampler, records),
+            lambda: interpolation_section(sampler), lambda: critic_section(sampler, records, card, dataset),
+            lambda: timeline_section(cards, dataset), lambda: collapse_section(cards, dataset),
+            lambda: nearest_section(sampler, dataset)]
+for tab, section in zip(tabs, sections):
+    with tab:
+        if tab.open:
+            section()
