@@ -7,7 +7,8 @@ import streamlit as st
 from dlviz import gan_sampler, registry
 from dlviz.datasets import get_dataset
 from dlviz.figures import gan as gfig
-from dlviz.gan_latent import lerp, sample_z, slerp
+from dlviz.gan_latent import sample_z
+from dlviz.latent import lerp, slerp
 from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.shell import enter_app
 

@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from dlviz import gan_latent, gan_metrics
+from dlviz import gan_latent, gan_metrics, latent
 
 
 # ## Inception Score
@@ -102,7 +102,7 @@ def test_judge_report_of_real_like_data():
     assert r["classes_over_5_percent"] == 10 and r["min_class_share"] == pytest.approx(0.1)
 
 
-# ## Latent helpers
+# ## Latent helpers (slerp is dlviz.latent's, shared with the autoencoder page; the GAN page relies on these)
 def test_sample_z_is_seeded_prefix_stable_and_truncation_scales():
     a = gan_latent.sample_z(7, 4, 16)
     b = gan_latent.sample_z(7, 10, 16)
@@ -114,7 +114,7 @@ def test_sample_z_is_seeded_prefix_stable_and_truncation_scales():
 
 def test_slerp_endpoints_and_midpoint_of_orthogonal_unit_vectors():
     u0, u1 = np.array([1.0, 0.0, 0.0]), np.array([0.0, 1.0, 0.0])
-    path = gan_latent.slerp(u0, u1, [0.0, 0.5, 1.0])
+    path = latent.slerp(u0, u1, [0.0, 0.5, 1.0])
     np.testing.assert_allclose(path[0], u0, atol=1e-6)
     np.testing.assert_allclose(path[2], u1, atol=1e-6)
     np.testing.assert_allclose(path[1], [np.sqrt(0.5), np.sqrt(0.5), 0], atol=1e-6)
@@ -125,18 +125,18 @@ def test_slerp_keeps_the_norm_and_moves_at_constant_angular_speed():
     z0, z1 = rng.normal(size=64), rng.normal(size=64)
     z1 *= np.linalg.norm(z0) / np.linalg.norm(z1)
     t = np.linspace(0, 1, 9)
-    path = gan_latent.slerp(z0, z1, t)
+    path = latent.slerp(z0, z1, t)
     np.testing.assert_allclose(np.linalg.norm(path, axis=1), np.linalg.norm(z0), rtol=1e-5)
     unit = path / np.linalg.norm(path, axis=1, keepdims=True)
     steps = np.arccos(np.clip(np.sum(unit[1:] * unit[:-1], axis=1), -1, 1))
     np.testing.assert_allclose(steps, steps[0], rtol=1e-3)
     # lerp's midpoint is shorter (it cuts through the inside of the sphere)
-    assert np.linalg.norm(gan_latent.lerp(z0, z1, 0.5)) < 0.9 * np.linalg.norm(z0)
+    assert np.linalg.norm(latent.lerp(z0, z1, 0.5)) < 0.9 * np.linalg.norm(z0)
 
 
 def test_slerp_of_parallel_vectors_falls_back_to_lerp():
     z = np.array([1.0, 2.0])
-    np.testing.assert_allclose(gan_latent.slerp(z, 3 * z, 0.5), 2 * z, rtol=1e-6)
+    np.testing.assert_allclose(latent.slerp(z, 3 * z, 0.5), 2 * z, rtol=1e-6)
 
 
 def test_principal_directions_find_the_latent_axis_that_moves_the_output():

@@ -5,20 +5,24 @@ much faster to build and to draw than N), with a transparent scatter on the tile
 """
 from __future__ import annotations
 
+import base64
+import io
 import math
 from collections.abc import Sequence
 
 import numpy as np
 import plotly.graph_objects as go
+from PIL import Image
 
-from dlviz.figures.maps import _square_axes
+from dlviz.figures.maps import _AXIS
 
 HEALTHY, COLLAPSED, USER = "#1f77b4", "#d62728", "#ff7f0e"
 REAL, FAKE = "#2ca02c", "#9467bd"
 
 
-def mosaic(images: np.ndarray, cols: int, gap: int = 2, fill: float = 0.15) -> np.ndarray:
-    """(N, h, w) -> one (rows·(h+gap)-gap, cols·(w+gap)-gap) image, tiles row by row, gaps filled with `fill`."""
+def mosaic(images: np.ndarray, cols: int, gap: int = 2, fill: float = np.nan) -> np.ndarray:
+    """(N, h, w) -> one (rows·(h+gap)-gap, cols·(w+gap)-gap) image, tiles row by row; gaps and empty tiles are
+    `fill` (NaN: drawn transparent, so tiles stand apart on the page background)."""
     n, h, w = images.shape
     rows = math.ceil(n / cols)
     out = np.full((rows * (h + gap) - gap, cols * (w + gap) - gap), fill, dtype=np.float32)
@@ -28,11 +32,22 @@ def mosaic(images: np.ndarray, cols: int, gap: int = 2, fill: float = 0.15) -> n
     return out
 
 
+def png_source(image01: np.ndarray) -> str:
+    """(H, W) in [0, 1], NaN = transparent -> a PNG data URI (a few kB for digits: much less to send and draw than
+    a heatmap's numbers)."""
+    gray = np.round(np.nan_to_num(image01, nan=0.0).clip(0, 1) * 255).astype(np.uint8)
+    alpha = np.where(np.isnan(image01), 0, 255).astype(np.uint8)
+    buf = io.BytesIO()
+    Image.fromarray(np.stack([gray, alpha], axis=-1), "LA").save(buf, format="PNG", compress_level=1)
+    return "data:image/png;base64," + base64.b64encode(buf.getvalue()).decode()
+
+
 def sample_grid(images: np.ndarray, cols: int = 8, title: str = "", selected: int | None = None,
                 clickable: bool = False, height: int | None = None, labels: Sequence[str] | None = None,
                 gap: int = 2) -> go.Figure:
-    """images: (N, 28, 28) in [0, 1] (or uint8). `selected` tile outlined; `clickable` tiles carry customdata
-    [index] so `on_select` reports which one was clicked; `labels` are printed under... on top of each tile."""
+    """images: (N, 28, 28) in [0, 1] (or uint8) as one picture, `cols` per row. `selected` tile outlined;
+    `clickable` tiles carry customdata [index] so `on_select` reports which one was clicked; `labels` are printed
+    above the tiles. Built in one `go.Figure(data, layout)` call from plain dicts (figure updates cost ms each)."""
     images = np.asarray(images)
     if images.dtype == np.uint8:
         images = images.astype(np.float32) / 255.0
@@ -40,14 +55,13 @@ def sample_grid(images: np.ndarray, cols: int = 8, title: str = "", selected: in
     cols = max(1, min(cols, n))
     rows = math.ceil(n / cols)
     big = mosaic(images, cols, gap)
-    fig = go.Figure(go.Heatmap(z=big, colorscale="gray", zmin=0, zmax=1, showscale=False, hoverinfo="skip"))
+    data = [dict(type="image", source=png_source(big), x0=0, y0=0, dx=1, dy=1, hoverinfo="skip")]
     centres_r = [(i // cols) * (h + gap) + h / 2 - 0.5 for i in range(n)]
     centres_c = [(i % cols) * (w + gap) + w / 2 - 0.5 for i in range(n)]
     if clickable:
-        fig.add_trace(go.Scatter(x=centres_c, y=centres_r, mode="markers", showlegend=False,
-                                 marker=dict(size=max(10, min(40, 600 // max(cols, rows))), opacity=0, symbol="square"),
-                                 customdata=[[i] for i in range(n)],
-                                 hovertemplate="sample %{customdata[0]}<extra></extra>"))
+        data.append(dict(type="scatter", x=centres_c, y=centres_r, mode="markers", showlegend=False,
+                         marker=dict(size=max(10, min(40, 600 // max(cols, rows))), opacity=0, symbol="square"),
+                         customdata=[[i] for i in range(n)], hovertemplate="sample %{customdata[0]}<extra></extra>"))
     shapes = []
     if selected is not None and 0 <= selected < n:
         r, c = divmod(selected, cols)
@@ -55,11 +69,18 @@ def sample_grid(images: np.ndarray, cols: int = 8, title: str = "", selected: in
                            y1=r * (h + gap) + h, line=dict(color=USER, width=3)))
     annotations = []
     if labels is not None:
-        annotations = [dict(x=cx, y=cr - h / 2 + 2, text=str(t), showarrow=False, font=dict(size=10, color="#ffd54f"),
-                            xanchor="center", yanchor="top") for cx, cr, t in zip(centres_c, centres_r, labels)]
-    height = height or max(140, min(620, rows * 70 + 50))
-    return _square_axes(fig, title=title, height=height, shapes=shapes, annotations=annotations,
-                        clickmode="event+select" if clickable else None, dragmode=False)
+        annotations = [dict(x=cx, y=cr - h / 2 - 0.5, text=str(t), showarrow=False, font=dict(size=11),
+                            xanchor="center", yanchor="bottom") for cx, cr, t in zip(centres_c, centres_r, labels)]
+    top = 40 if title else (24 if labels is not None else 10)
+    layout = dict(title=dict(text=title) if title else None, height=height or max(140, min(620, rows * 70 + 50)),
+                  margin=dict(l=10, r=10, t=top, b=10), plot_bgcolor="rgba(0,0,0,0)", shapes=shapes,
+                  annotations=annotations, dragmode=False,
+                  xaxis=dict(_AXIS, range=[-0.5, big.shape[1] - 0.5]),
+                  yaxis=dict(_AXIS, range=[big.shape[0] - 0.5, -0.5 - (4 if labels is not None else 0)],
+                             scaleanchor="x"))
+    if clickable:
+        layout["clickmode"] = "event+select"
+    return go.Figure(data, {k: v for k, v in layout.items() if v is not None})
 
 
 def image_strip(images: np.ndarray, titles: Sequence[str], title: str = "", height: int = 170) -> go.Figure:
@@ -68,13 +89,7 @@ def image_strip(images: np.ndarray, titles: Sequence[str], title: str = "", heig
     images = np.asarray(images, np.float32)
     if images.max() > 1.5:
         images = images / 255.0
-    n, h, w = images.shape
-    gap = 3
-    fig = sample_grid(images, cols=n, gap=gap, height=height)
-    fig.update_layout(title=title, margin=dict(l=5, r=5, t=60 if title else 30, b=5), annotations=[
-        dict(x=i * (w + gap) + w / 2 - 0.5, y=-1, text=t, showarrow=False, yanchor="bottom", font=dict(size=11))
-        for i, t in enumerate(titles)])
-    return fig
+    return sample_grid(images, cols=len(images), gap=3, height=height, labels=titles, title=title)
 
 
 def score_histogram(real: np.ndarray, fake: np.ndarray, user: float | None, score_name: str,
@@ -84,19 +99,19 @@ def score_histogram(real: np.ndarray, fake: np.ndarray, user: float | None, scor
     lo = float(min(real.min(), fake.min(), user if user is not None else np.inf))
     hi = float(max(real.max(), fake.max(), user if user is not None else -np.inf))
     bins = dict(start=lo, end=hi + 1e-9, size=(hi - lo) / 40 or 1.0)
-    fig = go.Figure([
-        go.Histogram(x=real, name=f"real test images ({len(real)})", marker_color=REAL, opacity=0.6, xbins=bins,
-                     histnorm="percent"),
-        go.Histogram(x=fake, name=f"generated images ({len(fake)})", marker_color=FAKE, opacity=0.6, xbins=bins,
-                     histnorm="percent"),
-    ])
+    data = [dict(type="histogram", x=real, name=f"real test images ({len(real)})", marker=dict(color=REAL),
+                 opacity=0.6, xbins=bins, histnorm="percent"),
+            dict(type="histogram", x=fake, name=f"generated images ({len(fake)})", marker=dict(color=FAKE),
+                 opacity=0.6, xbins=bins, histnorm="percent")]
+    layout = dict(barmode="overlay", height=height, margin=dict(l=10, r=10, t=40, b=40),
+                  xaxis=dict(title=dict(text=score_name)), yaxis=dict(title=dict(text="% of images")),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     if user is not None:
-        fig.add_vline(x=user, line=dict(color=USER, width=3),
-                      annotation=dict(text=f"{user_label}: {user:.2f}", font=dict(color=USER)))
-    fig.update_layout(barmode="overlay", height=height, margin=dict(l=10, r=10, t=40, b=40),
-                      xaxis_title=score_name, yaxis_title="% of images",
-                      legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
-    return fig
+        layout["shapes"] = [dict(type="line", x0=user, x1=user, y0=0, y1=1, yref="paper",
+                                 line=dict(color=USER, width=3))]
+        layout["annotations"] = [dict(x=user, y=1, yref="paper", text=f"{user_label}: {user:.2f}", showarrow=False,
+                                      xanchor="left", yanchor="top", font=dict(color=USER))]
+    return go.Figure(data, layout)
 
 
 def smooth(values: np.ndarray, window: int) -> np.ndarray:
@@ -111,25 +126,26 @@ def smooth(values: np.ndarray, window: int) -> np.ndarray:
 
 
 def loss_curves(steps: np.ndarray, series: dict[str, np.ndarray], upto: int, total: int, title: str = "",
-                height: int = 280, window: int = 50) -> go.Figure:
+                height: int = 280, window: int = 50, points: int = 500) -> go.Figure:
     """Each loss per step up to step `upto` (raw, faint, and a `window`-step moving average); the x axis always
-    spans the whole run so the curve grows as the slider moves."""
+    spans the whole run so the curves grow as the slider moves. At most ~`points` points per trace."""
     keep = steps <= upto
     colors = ["#1f77b4", "#d62728", "#2ca02c", "#9467bd"]
-    traces = []
+    every = max(1, int(np.count_nonzero(keep)) // points)
+    x = steps[keep][::every]
+    data = []
     for (name, values), color in zip(series.items(), colors):
-        x, y = steps[keep], np.asarray(values)[keep]
-        every = max(1, len(x) // 600)                     # at most ~600 raw points: the browser stays quick
-        traces.append(go.Scattergl(x=x[::every], y=y[::every], mode="lines", line=dict(color=color, width=1),
-                                   opacity=0.25, showlegend=False, hoverinfo="skip"))
-        sm = smooth(y, window)
-        traces.append(go.Scattergl(x=x[::every], y=sm[::every], mode="lines", name=name,
-                                   line=dict(color=color, width=2)))
-    fig = go.Figure(traces)
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=30),
-                      xaxis=dict(range=[0, total], title="generator step"),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
-    return fig
+        y = np.asarray(values)[keep]
+        data.append(dict(type="scatter", x=x, y=y[::every], mode="lines", line=dict(color=color, width=1),
+                         opacity=0.25, showlegend=False, hoverinfo="skip"))
+        data.append(dict(type="scatter", x=x, y=smooth(y, window)[::every], mode="lines", name=name,
+                         line=dict(color=color, width=2)))
+    layout = dict(height=height, margin=dict(l=10, r=10, t=40 if title else 25, b=30),
+                  xaxis=dict(range=[0, total], title=dict(text="generator step")),
+                  legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"))
+    if title:
+        layout["title"] = dict(text=title)
+    return go.Figure(data, layout)
 
 
 def class_histogram(shares: np.ndarray, classes: Sequence[str], reference: np.ndarray | None = None,
@@ -137,20 +153,21 @@ def class_histogram(shares: np.ndarray, classes: Sequence[str], reference: np.nd
     """Share of samples per class as judged by the CNN, with the real test set's shares as markers and a line at
     `floor` (5 %): classes below it are (nearly) never generated."""
     shares = np.asarray(shares, np.float64)
-    bars = go.Bar(x=list(classes), y=shares * 100, name="generated", marker_color=color,
-                  text=[f"{s:.0%}" for s in shares], textposition="outside", cliponaxis=False)
-    traces = [bars]
+    data = [dict(type="bar", x=list(classes), y=shares * 100, name="generated", marker=dict(color=color),
+                 text=[f"{s:.0%}" for s in shares], textposition="outside", cliponaxis=False)]
     if reference is not None:
-        traces.append(go.Scatter(x=list(classes), y=np.asarray(reference) * 100, mode="markers", name="real test set",
-                                 marker=dict(symbol="line-ew-open", size=26, color="black", line=dict(width=2))))
-    fig = go.Figure(traces)
-    fig.add_hline(y=floor * 100, line=dict(color="gray", dash="dot"),
-                  annotation=dict(text=f"{floor:.0%}", font=dict(color="gray")))
-    top = max(float(shares.max()) * 100 * 1.2, 20)
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=50, b=30), yaxis_title="% of samples",
-                      yaxis=dict(range=[0, top]), xaxis=dict(type="category"),
-                      legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"), bargap=0.25)
-    return fig
+        data.append(dict(type="scatter", x=list(classes), y=np.asarray(reference) * 100, mode="markers",
+                         name="real test set",
+                         marker=dict(symbol="line-ew-open", size=26, color="black", line=dict(width=2))))
+    layout = dict(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=30),
+                  yaxis=dict(range=[0, max(float(shares.max()) * 100 * 1.2, 20)], title=dict(text="% of samples")),
+                  xaxis=dict(type="category"), bargap=0.25,
+                  legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
+                  shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=floor * 100, y1=floor * 100,
+                               line=dict(color="gray", dash="dot"))],
+                  annotations=[dict(x=1, xref="paper", y=floor * 100, text=f"{floor:.0%}", showarrow=False,
+                                    xanchor="left", font=dict(color="gray"))])
+    return go.Figure(data, layout)
 
 
 def clicked_tile(event) -> int | None:

@@ -1,0 +1,85 @@
+"""GAN page interactions for the shared harness (`python bench/interactions.py --page gan`).
+
+The page's model calls are `GanSampler.generate` (XLA-compiled generator, padded to fixed batch sizes) and
+`GanSampler.score`; the naive path swaps `generate` for `generator.predict`, as a first version would call it.
+"""
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+
+import numpy as np
+
+from bench.interactions import ModelCall, Scenario, keras_clear_session
+
+GAN = "pages/gan.py"
+TAB = "gan.tab"
+
+
+@contextlib.contextmanager
+def naive_generator_predict() -> Iterator[None]:
+    from dlviz.gan_sampler import GanSampler
+
+    original = GanSampler.generate
+
+    def generate(self, z):
+        return (self.gan.generator.predict(np.asarray(z, np.float32), verbose=0)[..., 0] + 1) / 2
+
+    GanSampler.generate = generate
+    try:
+        yield
+    finally:
+        GanSampler.generate = original
+
+
+def _tab(name: str):
+    return [("session_state", TAB, name)]
+
+
+SCENARIOS: list[Scenario] = [
+    Scenario("gan: sample count (up to a 64-sample grid)", GAN, ("slider", "gan.count"), (64, 48, 64, 16),
+             naive=naive_generator_predict),
+    Scenario("gan: seed, 64 samples", GAN, ("number_input", "gan.seed"), (1, 2, 3, 4, 5, 6),
+             setup=[("slider", "gan.count", 64)], naive=naive_generator_predict),
+    Scenario("gan: truncation, 64 samples", GAN, ("slider", "gan.psi"), (0.5, 0.7, 0.9, 1.0),
+             setup=[("slider", "gan.count", 64)], naive=naive_generator_predict),
+    Scenario("gan: latent slider", GAN, ("slider", "gan.move.principal directions.0"), (-1.0, 0.5, 2.0, 0.0),
+             setup=_tab("Latent sliders"), naive=naive_generator_predict),
+    Scenario("gan: interpolation steps", GAN, ("slider", "gan.steps"), (5, 8, 12, 6),
+             setup=_tab("Interpolation"), naive=naive_generator_predict),
+    Scenario("gan: critic, new sample input", GAN, ("number_input", "dlviz.sample.pos.mnist"), (1, 2, 3, 4, 5, 6),
+             setup=_tab("Your input vs the critic"), naive=None, note="score of the user's input + histogram"),
+    Scenario("gan: timeline point", GAN, ("slider", "gan.tl.mnist"), (1, 5, 10, 12),
+             setup=_tab("Training timeline"), naive=None, note="recorded grids + loss curves, no model"),
+    Scenario("gan: collapse meter N (cached after a first pass)", GAN, ("select_slider", "gan.meter_n"),
+             (100, 250, 1000, 500), setup=_tab("Mode collapse"), naive=None,
+             note="st.cache_data per (model, N, seed): a first visit of a value costs 0.2–1 s"),
+    Scenario("gan: nearest training image, sample seed", GAN, ("number_input", "gan.seed"), (1, 2, 3, 4),
+             setup=_tab("Nearest training image"), naive=None),
+]
+
+
+def _generate_call(name: str, n: int = 64):
+    def build():
+        from dlviz import registry
+        from dlviz.gan_sampler import GanSampler
+
+        sampler = GanSampler(registry.load_model(name), name)
+        z = np.random.default_rng(0).standard_normal((n, sampler.latent_dim)).astype(np.float32)
+        return (lambda: sampler.generate(z)), (lambda: sampler.gan.generator.predict(z, verbose=0))
+    return build
+
+
+MODEL_CALLS: list[ModelCall] = [
+    ModelCall("model call: gan_dcgan_mnist generate 64", GAN, _generate_call("gan_dcgan_mnist")),
+    ModelCall("model call: same, after Streamlit's per-rerun keras clear_session", GAN,
+              _generate_call("gan_dcgan_mnist"), before_each=keras_clear_session),
+]
+
+PROFILE_TARGETS = [
+    ("dlviz.figures.gan", "*"),
+    ("dlviz.gan_sampler", "GanSampler.generate"),
+    ("dlviz.gan_sampler", "GanSampler.score"),
+    ("dlviz.gan_sampler", "collapse_meter"),
+    ("dlviz.gan_sampler", "nearest_training"),
+]
