@@ -7,7 +7,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import streamlit as st
 
 from dlviz.catalog import PAGES
+from dlviz.ui.shell import start_up
 
+start_up()          # once per process: TensorFlow imported, then gc.freeze() (see dlviz/ui/shell.py)
 st.set_page_config(page_title="dlviz: see what a network does", page_icon=":material/neurology:", layout="wide")
 
 home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)

@@ -41,7 +41,7 @@ def cmd_models(args) -> int:
 
 
 def cmd_predict(args) -> int:
-    from dlviz.inputs import ChosenInput, InputError, decode_image, model_view
+    from dlviz.inputs import MAX_BYTES, ChosenInput, InputError, decode_image, model_view
 
     try:
         card = registry.model_card(args.model, args.pretrained)
@@ -53,10 +53,13 @@ def cmd_predict(args) -> int:
     results, images = [], []
     for name in args.files:
         try:
-            data = Path(name).read_bytes()
-            view = model_view(ChosenInput.from_rgb(decode_image(data, name), source="upload", name=name))
+            with open(name, "rb") as f:          # never more than the limit: a bigger file is refused unread
+                data = f.read(MAX_BYTES + 1)
+            # The app's limits: decoded at most MAX_SIDE a side, then the model's dataset recipe.
+            view = model_view(ChosenInput.from_rgb(decode_image(data, name), source="upload", name=name),
+                              card.dataset)
             images.append(view.image)
-            results.append({"file": name})
+            results.append({"file": name, **({"note": view.note} if view.note else {})})
         except (InputError, OSError) as e:
             results.append({"file": name, "error": str(e) if isinstance(e, InputError) else f"cannot read: {e}"})
     if images:
@@ -75,7 +78,8 @@ def cmd_predict(args) -> int:
                 print(f"{r['file']}: ERROR {r['error']}")
             else:
                 top = sorted(r["probs"].items(), key=lambda kv: -kv[1])[:3]
-                print(f"{r['file']}: {r['label']}  (" + ", ".join(f"{c} {p:.1%}" for c, p in top) + ")")
+                print(f"{r['file']}: {r['label']}  (" + ", ".join(f"{c} {p:.1%}" for c, p in top) + ")"
+                      + (f"\n  note: {r['note']}" if "note" in r else ""))
     return 1 if any("error" in r for r in results) else 0
 
 

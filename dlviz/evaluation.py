@@ -1,16 +1,21 @@
-"""Measuring a classifier: on the official test set, and on test digits made to look like users' input.
+"""Measuring a classifier: on the official test set, and on test images made to look like users' input.
 
 Users don't send MNIST: they draw thick strokes on a big canvas or photograph ink on paper. `user_like_image`
-turns a test image into such an input (bigger, off-centre, thicker or thinner, often dark on uneven light
+turns a test digit into such an input (bigger, off-centre, thicker or thinner, often dark on uneven light
 paper with noise); sending it back through the app's own pipeline (`dlviz.inputs.mnist_stages`) and the model
-measures what a user actually gets. Both numbers go into the manifest.
+measures what a user actually gets. For garments, `product_photo` turns a Fashion-MNIST test image back into
+what it was made from, a product photo (on a white or light backdrop, or on a plain dark one), at any size,
+position and aspect ratio, unevenly lit, noisy and JPEG-compressed; `product_photo_accuracy` sends those through
+the app's decoding and Fashion-MNIST recipe. Every number goes into the manifest.
 """
 from __future__ import annotations
+
+import io
 
 import numpy as np
 from PIL import Image, ImageFilter
 
-from dlviz.inputs import InputError, mnist_stages
+from dlviz.inputs import InputError, decode_image, fashion_stages, mnist_stages
 
 
 def classifier_metrics(probs: np.ndarray, y: np.ndarray) -> dict:
@@ -72,3 +77,89 @@ def user_like_accuracy(predict, x_test: np.ndarray, y_test: np.ndarray, n: int =
     correct = int((probs.argmax(1) == np.array(labels)).sum())
     return {"user_like_accuracy": round(correct / len(index), 4), "user_like_images": int(len(index)),
             "user_like_refused": refused, "user_like_seed": seed}
+
+
+def product_photo(x: np.ndarray, rng: np.random.Generator, background: str = "light") -> bytes:
+    """x: (28, 28) uint8 Fashion-MNIST test image -> JPEG bytes of a photo of that garment.
+
+    "light": a product shot, what Fashion-MNIST was made from (Xiao et al. 2017 negated such photos), so the
+    garment as photographed is ``255 - x``, on a white to light grey backdrop (200–255), in a random colour of
+    the same luma. "dark": the garment as Fashion-MNIST shows it (bright) on a plain dark backdrop (0–50), cut
+    out along its own outline, i.e. what the app's white-on-black convention expects (a dark garment on a dark
+    cloth cannot be separated from it by anyone).
+    Both: upscaled (bicubic) to a random size (long side 60–600 px) with a random aspect change (±25 %), at a
+    random position on a backdrop 1.1–1.7× its size, a lighting gradient (±12 % across the image), sensor noise
+    (σ = 3 levels) and JPEG quality 60–95.
+    """
+    long_side = int(rng.integers(60, 601))
+    aspect = float(rng.uniform(0.8, 1.25))
+    h = max(8, int(round(long_side * min(1.0, 1.0 / aspect))))
+    w = max(8, int(round(long_side * min(1.0, aspect))))
+    canvas_h, canvas_w = int(h * rng.uniform(1.1, 1.7)), int(w * rng.uniform(1.1, 1.7))
+    top, left = int(rng.integers(0, canvas_h - h + 1)), int(rng.integers(0, canvas_w - w + 1))
+    tint = rng.uniform(0.75, 1.25, 3).astype(np.float32)
+    tint /= float(tint @ np.array([0.299, 0.587, 0.114], np.float32))   # a colour of the same luma
+
+    def big(a: np.ndarray) -> np.ndarray:
+        return np.asarray(Image.fromarray(a.astype(np.float32)).resize((w, h), Image.Resampling.BICUBIC),
+                          np.float32)
+
+    if background == "light":
+        level = float(rng.uniform(200, 255))
+        garment = np.clip(big(x), 0, 255)
+        photo = np.full((canvas_h, canvas_w, 3), level, np.float32)
+        colour = np.where(garment[..., None] > 8, tint, np.float32(1.0))
+        photo[top:top + h, left:left + w] = (255.0 - garment[..., None]) * (level / 255.0) * colour
+    elif background == "dark":
+        level = float(rng.uniform(0, 50))
+        # x at an edge is the garment's colour mixed with the white it was shot on: x = alpha * (nearby colour).
+        nearby = np.asarray(Image.fromarray(x).filter(ImageFilter.MaxFilter(5)), np.float32)
+        alpha = np.clip(big(np.divide(x, nearby, out=np.zeros(x.shape, np.float32), where=nearby > 0)), 0, 1)
+        colour = np.clip(big(nearby), 0, 255)[..., None] * float(rng.uniform(0.85, 1.0)) * tint
+        photo = np.full((canvas_h, canvas_w, 3), level, np.float32)
+        region = photo[top:top + h, left:left + w]
+        region[:] = region * (1.0 - alpha[..., None]) + colour * alpha[..., None]
+    else:
+        raise ValueError(f"background must be 'light' or 'dark', got {background!r}")
+
+    yy, xx = np.mgrid[0:canvas_h, 0:canvas_w].astype(np.float32)
+    light = 1.0 + rng.uniform(-0.12, 0.12) * (yy / canvas_h - 0.5) + rng.uniform(-0.12, 0.12) * (xx / canvas_w - 0.5)
+    photo = photo * light[..., None] + rng.normal(0, 3.0, photo.shape).astype(np.float32)
+    buf = io.BytesIO()
+    Image.fromarray(np.clip(np.round(photo), 0, 255).astype(np.uint8)).save(buf, "JPEG",
+                                                                            quality=int(rng.integers(60, 96)))
+    return buf.getvalue()
+
+
+def product_photo_accuracy(predict, x_test: np.ndarray, y_test: np.ndarray, n: int = 2000, seed: int = 0,
+                           recipe=fashion_stages) -> dict:
+    """Accuracy on `n` Fashion-MNIST test garments photographed by `product_photo` (half on a light backdrop,
+    half on a dark one), decoded by the app's `decode_image` and made into model inputs by `recipe`.
+
+    predict: (N, 28, 28, 1) float32 -> (N, classes) probabilities. Refused images count as wrong.
+    """
+    rng = np.random.default_rng(seed)
+    index = rng.choice(len(x_test), size=min(n, len(x_test)), replace=False)
+    results = {}
+    for background in ("light", "dark"):
+        part = index[: len(index) // 2] if background == "light" else index[len(index) // 2:]
+        images, labels, refused = [], [], 0
+        for i in part:
+            try:
+                images.append(recipe(decode_image(product_photo(x_test[i], rng, background))).image)
+                labels.append(int(y_test[i]))
+            except InputError:
+                refused += 1
+        correct = 0
+        if images:
+            probs = predict(np.stack(images)[..., None].astype("float32"))
+            correct = int((probs.argmax(1) == np.array(labels)).sum())
+        results[background] = (correct, len(part), refused)
+    correct = sum(c for c, _, _ in results.values())
+    total = sum(t for _, t, _ in results.values())
+    return {"product_photo_accuracy": round(correct / max(total, 1), 4),
+            "product_photo_light_accuracy": round(results["light"][0] / max(results["light"][1], 1), 4),
+            "product_photo_dark_accuracy": round(results["dark"][0] / max(results["dark"][1], 1), 4),
+            "product_photo_images": int(total),
+            "product_photo_refused": int(sum(r for _, _, r in results.values())),
+            "product_photo_seed": seed}

@@ -6,6 +6,8 @@ one output value is recomputed with `dlviz.ops`, and `output_arithmetic` checks 
 """
 from __future__ import annotations
 
+import logging
+import threading
 from dataclasses import dataclass
 
 import keras
@@ -14,6 +16,7 @@ import numpy as np
 from dlviz import ops
 
 SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
+log = logging.getLogger(__name__)
 
 
 def spatial_layers(model: keras.Model) -> list:
@@ -22,10 +25,12 @@ def spatial_layers(model: keras.Model) -> list:
 
 
 def geometry(layer) -> ops.LayerGeometry:
+    """Kernel (or pool window), stride and padding of a conv/pool layer, per axis: (rows, cols)."""
     cfg = layer.get_config()
     size = cfg.get("kernel_size") or cfg.get("pool_size")
     strides = cfg.get("strides") or size
-    return ops.LayerGeometry(kernel=int(size[0]), stride=int(strides[0]), padding=cfg["padding"], name=layer.name)
+    size, strides = (int(size[0]), int(size[1])), (int(strides[0]), int(strides[1]))
+    return ops.LayerGeometry(kernel=size, stride=strides, padding=cfg["padding"], name=layer.name)
 
 
 @dataclass(frozen=True)
@@ -60,15 +65,22 @@ def layer_table(model: keras.Model) -> list[LayerRow]:
 
 
 class Inspector:
-    """Feature maps of every conv/pool layer plus the class probabilities, from one call."""
+    """Feature maps of every conv/pool layer plus the class probabilities, from one call.
+
+    One Inspector is cached per model and shared by every session (each in its own thread): everything it
+    builds is built here, once, and its methods only call functions that were traced and warmed up already
+    (concurrent calls of a traced `tf.function` are safe; Keras' lazily made predict functions are not).
+    """
 
     def __init__(self, model: keras.Model):
         self.model = model
         self.layers = spatial_layers(model)
         self.names = [layer.name for layer in self.layers]
         self._extractor = keras.Model(model.input, [layer.output for layer in self.layers] + [model.output])
-        self._fully_conv: keras.Model | None = None
         self._call = self._compile(tuple(model.input_shape[1:]))
+        self._fully_conv = None
+        self._inputs_of: dict = {}             # layer name -> traced function giving that layer's input
+        self._fully_conv_lock = threading.Lock()
 
     def _compile(self, shape: tuple):
         """One XLA-compiled function for the whole forward pass, warmed up here.
@@ -83,8 +95,12 @@ class Inspector:
                          input_signature=[tf.TensorSpec((1, *shape), tf.float32)])
         try:
             fn(tf.zeros((1, *shape), tf.float32))
-        except Exception:       # no XLA on this platform: the plain Keras path still works
-            return self._extractor.predict_on_batch
+        except Exception:       # no XLA on this platform: the plain (traced, not compiled) path still works
+            log.warning("XLA compilation of %s failed; using the plain TensorFlow path (about 10x slower after "
+                        "each Streamlit rerun)", self.model.name, exc_info=True)
+            fn = tf.function(lambda x: self._extractor(x, training=False),
+                             input_signature=[tf.TensorSpec((1, *shape), tf.float32)])
+            fn(tf.zeros((1, *shape), tf.float32))
         return fn
 
     def run(self, image: np.ndarray) -> tuple[dict[str, np.ndarray], np.ndarray]:
@@ -95,9 +111,35 @@ class Inspector:
         return maps, np.asarray(outputs[-1][0])
 
     def layer_input(self, name: str, image: np.ndarray, maps: dict[str, np.ndarray]) -> np.ndarray:
-        """What layer `name` received: the image for the first layer, else the previous layer's output."""
+        """What layer `name` received: the image for the first layer, else the previous spatial layer's output.
+
+        Only when the two are adjacent in the model: with anything in between (BatchNorm, Dropout, an
+        activation layer) its input is computed by running the model up to that layer, so the arithmetic shown
+        starts from what the layer really received.
+        """
         i = self.names.index(name)
-        return image[..., None] if i == 0 else maps[self.names[i - 1]]
+        index = self.model.layers.index(self.layers[i])
+        previous = self.model.layers[index - 1] if index > 0 else None
+        if i == 0 and (previous is None or type(previous).__name__ == "InputLayer"):
+            return image[..., None]
+        if i > 0 and previous is self.layers[i - 1]:
+            return maps[self.names[i - 1]]
+        return self._input_of(name, image)
+
+    def _input_of(self, name: str, image: np.ndarray) -> np.ndarray:
+        """The tensor layer `name` received, by running the model up to it (built once per layer, under a lock)."""
+        with self._fully_conv_lock:
+            fn = self._inputs_of.get(name)
+            if fn is None:
+                import tensorflow as tf
+
+                layer = self.layers[self.names.index(name)]
+                probe = keras.Model(self.model.input, layer.input)
+                fn = tf.function(lambda x: probe(x, training=False),
+                                 input_signature=[tf.TensorSpec((1, *self.model.input_shape[1:]), tf.float32)])
+                fn(tf.zeros((1, *self.model.input_shape[1:]), tf.float32))
+                self._inputs_of[name] = fn
+        return np.asarray(fn(image[None, :, :, None].astype("float32"))[0])
 
     def receptive_field(self, name: str, row: int, col: int) -> tuple[int, int, int, int]:
         """(top, left, bottom, right) of the input pixels that can influence map pixel (row, col) of `name`."""
@@ -108,17 +150,33 @@ class Inspector:
         """The conv/pool stack (no dense layers) on an image of any size: (H, W) in [0, 1] -> (H', W', C).
 
         The same trained layers, called on an input with unknown height and width: convolution does not care
-        about the image size, only the dense classifier does.
+        about the image size, only the dense classifier does. Built on first use (most visits never open the
+        tab), once, under a lock: sessions run in threads and may open the tab at the same moment.
         """
-        if self._fully_conv is None:
-            x = inputs = keras.Input((None, None, 1))
-            outputs = []
-            for layer in self.layers:
-                x = layer(x)
-                outputs.append(x)
-            self._fully_conv = keras.Model(inputs, outputs)
-        outs = self._fully_conv.predict_on_batch(gray[None, :, :, None].astype("float32"))
+        with self._fully_conv_lock:
+            if self._fully_conv is None:
+                self._fully_conv = self._build_fully_conv()
+        outs = self._fully_conv(gray[None, :, :, None].astype("float32"))
         return np.asarray(outs[self.names.index(upto)][0])
+
+    def _build_fully_conv(self):
+        import tensorflow as tf
+
+        x = inputs = keras.Input((None, None, 1))
+        outputs = []
+        last = self.model.layers.index(self.layers[-1])
+        for layer in self.model.layers[: last + 1]:      # every layer up to the last conv/pool (BatchNorm too)
+            if type(layer).__name__ == "InputLayer":
+                continue
+            x = layer(x)
+            if layer in self.layers:
+                outputs.append(x)
+        model = keras.Model(inputs, outputs)
+        # Any height and width: one trace serves every image size (no XLA, which would compile per size).
+        fn = tf.function(lambda x: model(x, training=False),
+                         input_signature=[tf.TensorSpec((1, None, None, 1), tf.float32)])
+        fn(tf.zeros((1, 32, 32, 1), tf.float32))
+        return fn
 
 
 @dataclass(frozen=True)

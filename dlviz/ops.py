@@ -542,12 +542,17 @@ def dense_macs(n_in, n_out) -> int:
 
 @dataclass(frozen=True)
 class LayerGeometry:
-    """The spatial shape of a conv or pooling layer: square kernel, stride, padding."""
+    """The spatial shape of a conv or pooling layer: kernel and stride (an int, or a pair (rows, cols) for
+    non-square ones, like Keras' ``kernel_size=(3, 1)``), and padding."""
 
-    kernel: int
-    stride: int
+    kernel: int | tuple[int, int]
+    stride: int | tuple[int, int]
     padding: str | int
     name: str = ""
+
+    def along(self, axis: int) -> tuple[int, int]:
+        """(kernel, stride) along ``axis`` (0 = rows, 1 = columns)."""
+        return _pair(self.kernel, "kernel")[axis], _pair(self.stride, "stride")[axis]
 
 
 def receptive_field(layers, row: int, col: int, input_shape) -> tuple[int, int, int, int]:
@@ -565,8 +570,8 @@ def receptive_field(layers, row: int, col: int, input_shape) -> tuple[int, int, 
     sizes = [(int(input_shape[0]), int(input_shape[1]))]
     for layer in layers:
         h, w = sizes[-1]
-        sizes.append((output_size(h, layer.kernel, layer.stride, layer.padding),
-                      output_size(w, layer.kernel, layer.stride, layer.padding)))
+        (kh, sh), (kw, sw) = layer.along(0), layer.along(1)
+        sizes.append((output_size(h, kh, sh, layer.padding), output_size(w, kw, sw, layer.padding)))
     ho, wo = sizes[-1]
     if not (0 <= row < ho and 0 <= col < wo):
         raise ValueError(f"output cell ({row}, {col}) is outside the {ho}x{wo} output")
@@ -575,9 +580,10 @@ def receptive_field(layers, row: int, col: int, input_shape) -> tuple[int, int, 
         # first..last inclusive, in the coordinates of the current layer's output
         for layer, size in zip(reversed(layers), reversed(sizes[:-1])):
             n = size[axis]
-            before, _ = pad_amounts(n, layer.kernel, layer.stride, layer.padding)
-            first = max(first * layer.stride - before, 0)
-            last = min(last * layer.stride - before + layer.kernel - 1, n - 1)
+            k, s = layer.along(axis)
+            before, _ = pad_amounts(n, k, s, layer.padding)
+            first = max(first * s - before, 0)
+            last = min(last * s - before + k - 1, n - 1)
             if first > last:  # the window lies entirely in the padding
                 return first, first
         return first, last + 1
@@ -587,24 +593,26 @@ def receptive_field(layers, row: int, col: int, input_shape) -> tuple[int, int, 
     return top, left, bottom, right
 
 
-def receptive_field_size(layers) -> int:
-    """Side of the receptive field of one output cell, ignoring image borders.
+def receptive_field_size(layers, axis: int = 0) -> int:
+    """Side of the receptive field of one output cell along ``axis`` (0 = rows, 1 = columns), ignoring image
+    borders.
 
     r = 1 + Σ_l (k_l − 1) · (s_1 · … · s_{l−1})
     """
     size, jump = 1, 1
     for layer in layers:
-        size += (layer.kernel - 1) * jump
-        jump *= layer.stride
+        k, s = layer.along(axis)
+        size += (k - 1) * jump
+        jump *= s
     return size
 
 
-def receptive_field_jump(layers) -> int:
+def receptive_field_jump(layers, axis: int = 0) -> int:
     """Distance in input pixels between the receptive fields of neighbouring
-    output cells (the product of the strides; also called the effective stride)."""
+    output cells along ``axis`` (the product of the strides; also called the effective stride)."""
     jump = 1
     for layer in layers:
-        jump *= layer.stride
+        jump *= layer.along(axis)[1]
     return jump
 
 
@@ -700,6 +708,29 @@ def _convolve_full(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 _NUMBER_SEPARATORS = re.compile(r"[\s,]+")
+# A number as people type it: 3, -0.5, .25, 1e-2, 2.5E+3, or a fraction of two such numbers (1/9, -1/16). The
+# exponent has at most 3 digits, so nothing typed can make Python build a gigantic exact fraction.
+_DECIMAL = r"[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{1,3})?"
+_NUMBER = re.compile(rf"{_DECIMAL}(?:/{_DECIMAL})?")
+MAX_KERNEL_TEXT = 2000          # characters: a 7×7 kernel of long decimals fits many times over
+MAX_KERNEL_VALUE = 1e6          # |weight|: far beyond any useful kernel, far below float32's limit
+
+
+def _kernel_number(token: str, row: int) -> float:
+    problem = (f"row {row}: cannot read {token[:20]!r} as a number "
+               "(use integers, decimals like 0.5 or fractions like 1/9)")
+    if len(token) > 40 or not _NUMBER.fullmatch(token):
+        raise ValueError(problem)
+    try:
+        value = float(Fraction(token))
+    except ZeroDivisionError:
+        raise ValueError(f"row {row}: {token!r} divides by zero") from None
+    except (ValueError, OverflowError):
+        raise ValueError(problem) from None
+    if not math.isfinite(value) or abs(value) > MAX_KERNEL_VALUE:
+        raise ValueError(f"row {row}: {token[:20]!r} is too large; kernel weights must lie between "
+                         f"-{MAX_KERNEL_VALUE:g} and {MAX_KERNEL_VALUE:g}")
+    return value
 
 
 def parse_kernel(text: str) -> np.ndarray:
@@ -708,11 +739,15 @@ def parse_kernel(text: str) -> np.ndarray:
     Rows are separated by new lines or ';', numbers by spaces or commas.
     Numbers may be integers, decimals (0.25, 1e-2) or fractions (1/9, -1/16);
     square brackets as in ``[[1, 2, 1], [2, 4, 2], [1, 2, 1]]`` are accepted.
-    The kernel must be square with an odd size from 1 to 7.
-    Returns a (k, k) float32 array; raises ValueError with the reason otherwise.
+    The kernel must be square with an odd size from 1 to 7, every weight at most
+    ``MAX_KERNEL_VALUE`` in size, the text at most ``MAX_KERNEL_TEXT`` characters.
+    Returns a (k, k) float32 array; raises ValueError with the reason otherwise
+    (never anything else, whatever the text).
     """
     if not isinstance(text, str):
         raise ValueError("the kernel must be given as text")
+    if len(text) > MAX_KERNEL_TEXT:
+        raise ValueError(f"the kernel text is too long ({len(text)} characters; at most {MAX_KERNEL_TEXT})")
     cleaned = text.replace("−", "-").replace("[", " ").replace("]", ";")
     cleaned = re.sub(r"\s*/\s*", "/", cleaned)
     rows = []
@@ -720,16 +755,9 @@ def parse_kernel(text: str) -> np.ndarray:
         tokens = [t for t in _NUMBER_SEPARATORS.split(line) if t]
         if not tokens:
             continue  # blank line or trailing ';'
-        values = []
-        for token in tokens:
-            try:
-                values.append(float(Fraction(token)))
-            except (ValueError, ZeroDivisionError):
-                raise ValueError(
-                    f"row {len(rows) + 1}: cannot read {token!r} as a number "
-                    "(use integers, decimals like 0.5 or fractions like 1/9)"
-                ) from None
-        rows.append(values)
+        if len(rows) >= 7 or len(tokens) > 7:
+            raise ValueError("the kernel can be at most 7x7")
+        rows.append([_kernel_number(token, len(rows) + 1) for token in tokens])
     if not rows:
         raise ValueError("the kernel is empty: type one row of numbers per line")
     for i, values in enumerate(rows[1:], start=2):

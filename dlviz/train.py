@@ -91,15 +91,19 @@ def train_cnn(dataset: str, data: str | None, epochs: int, batch_size: int, seed
 
 def measure(model, dataset: str, x_test: np.ndarray, y_test: np.ndarray) -> dict:
     """Every metric in the manifest, measured here: the official test set (x: (N, 28, 28, 1) float in [0, 1])
-    and, for digits, test images disguised as user drawings/photos sent through the app's preprocessing."""
-    from dlviz.evaluation import classifier_metrics, user_like_accuracy
+    and test images disguised as users send them, through the app's decoding and preprocessing: for digits
+    drawings/photos of paper (`user_like_accuracy`), for garments product photos (`product_photo_accuracy`)."""
+    from dlviz.evaluation import classifier_metrics, product_photo_accuracy, user_like_accuracy
 
     m = classifier_metrics(model.predict(x_test, batch_size=500, verbose=0), y_test)
     metrics = {"test_accuracy": m["accuracy"], "test_loss": m["loss"], "test_images": m["images"],
                "per_class_accuracy": m["per_class_accuracy"], "confusion": m["confusion"]}
+    x_uint8 = np.round(x_test[..., 0] * 255).astype(np.uint8)
+    predict = lambda x: model.predict(x, batch_size=500, verbose=0)   # noqa: E731
     if dataset == "mnist":
-        x_uint8 = np.round(x_test[..., 0] * 255).astype(np.uint8)
-        metrics.update(user_like_accuracy(lambda x: model.predict(x, batch_size=500, verbose=0), x_uint8, y_test))
+        metrics.update(user_like_accuracy(predict, x_uint8, y_test))
+    elif dataset == "fashion":
+        metrics.update(product_photo_accuracy(predict, x_uint8, y_test))
     return metrics
 
 

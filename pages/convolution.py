@@ -195,8 +195,7 @@ choice, view, right = input_with_view(dataset)
 maps, probs = inspector.run(view.image)
 with right:
     st.plotly_chart(figures.probability_bars(probs, ds.classes), key="conv.probs")
-    st.markdown("**What the model sees**: your input, in grey, cleaned and cropped, then fitted to 20×20 "
-                "and centred by its centre of mass in 28×28, the way MNIST was made.")
+    st.markdown(f"**What the model sees**: {view.recipe}.")
     st.plotly_chart(figures.stages_strip(view.panels()), key="conv.stages")
 
 TABS = ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs"]

@@ -13,6 +13,25 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 
+# The real datasets, if this checkout sits next to them (../shared/data, as on the course machines). Tests that
+# need them skip without them, except in CI, which sets DLVIZ_REQUIRE_DATA=1 so that a missing folder fails.
+SHARED_DATA = ROOT.parent / "shared" / "data"
+REQUIRE_DATA = "DLVIZ_REQUIRE_DATA"
+
+
+def shared_dataset(key: str):
+    """((x_train, y_train), (x_test, y_test)) of `key` from ../shared/data; skips (or fails in CI) without it."""
+    from dlviz.datasets import get_dataset, load_arrays
+
+    path = SHARED_DATA / get_dataset(key).npz_name
+    if not path.is_file():
+        message = f"{path} not found (the real {key} data, next to the repository)"
+        if os.environ.get(REQUIRE_DATA) == "1":
+            pytest.fail(message + f"; {REQUIRE_DATA}=1 requires it")
+        pytest.skip(message)
+    return load_arrays(key, path)
+
+
 def write_fake_dataset(path: Path, n_train: int = 256, n_test: int = 100, seed: int = 0) -> Path:
     """A tiny npz with Keras' keys: classes are bright squares at class-dependent positions (learnable)."""
     rng = np.random.default_rng(seed)

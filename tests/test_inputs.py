@@ -12,6 +12,7 @@ import pytest
 from PIL import Image, ImageDraw, ImageFile
 
 from dlviz import inputs
+from tests.conftest import shared_dataset
 from dlviz.inputs import (
     EmptyInputError,
     InputError,
@@ -19,11 +20,13 @@ from dlviz.inputs import (
     canvas_to_rgb,
     decode_image,
     limit_size,
+    fashion_stages,
     mnist_stages,
+    model_view,
+    preprocess,
     to_gray,
 )
 
-MNIST_PATH = "/work/shared/data/mnist.npz"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -298,13 +301,14 @@ def test_decompression_bomb_is_refused_from_the_header(no_decoding):
         decode_image(data, "bomb.png")
 
 
-def test_pillow_bomb_warning_range_is_refused_without_leaking_the_warning(no_decoding):
-    data = bilevel_png(10000, 10000)       # 100 MP: Pillow only warns in this range
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always")
-        with pytest.raises(InputError, match="megapixels"):
-            decode_image(data, "big.png")
-    assert not [w for w in caught if issubclass(w.category, Image.DecompressionBombWarning)]
+def test_pillow_bomb_warning_range_is_refused_without_touching_warning_filters(no_decoding):
+    """100 MP: Pillow only warns in this range; our own check refuses it from the header. Changing the
+    process-wide warning filters per request (warnings.catch_warnings) is not thread-safe, so it must not happen."""
+    data = bilevel_png(10000, 10000)
+    before = list(warnings.filters)
+    with pytest.raises(InputError, match="megapixels"):
+        decode_image(data, "big.png")
+    assert warnings.filters == before
 
 
 def test_just_over_max_pixels_is_refused_by_our_own_check(no_decoding):
@@ -316,7 +320,7 @@ def test_just_over_max_pixels_is_refused_by_our_own_check(no_decoding):
 def test_max_pixels_is_read_at_call_time(monkeypatch):
     data = encode(Image.new("RGB", (100, 60)), "PNG")
     assert decode_image(data).shape == (60, 100, 3)
-    monkeypatch.setattr(inputs, "MAX_PIXELS", 5000)
+    monkeypatch.setattr(inputs.decoding, "MAX_PIXELS", 5000)
     with pytest.raises(InputError, match=r"100 × 60"):
         decode_image(data, "small.png")
 
@@ -474,7 +478,7 @@ def test_thin_one_keeps_its_aspect_ratio():
 
 @pytest.mark.parametrize("value", [0, 128, 255])
 def test_blank_image_raises_empty(value):
-    with pytest.raises(EmptyInputError, match="draw a digit|Draw a digit"):
+    with pytest.raises(EmptyInputError, match="blank"):
         mnist_stages(np.full((64, 48, 3), value, dtype=np.uint8))
 
 
@@ -557,16 +561,130 @@ def test_mnist_style_digit_passes_through_nearly_unchanged():
         assert np.abs(s.image - digit / 255.0).max() < 0.05
 
 
-@pytest.mark.skipif(not os.path.exists(MNIST_PATH), reason="local MNIST copy not available")
 def test_real_mnist_digits_pass_through_nearly_unchanged():
-    with np.load(MNIST_PATH) as data:
-        digits = data["x_test"][:50]
+    (_, _), (x_test, _) = shared_dataset("mnist")
+    digits = x_test[:50]
     diffs = [np.abs(mnist_stages(rgb3(d)).image - d / 255.0).mean() for d in digits]
     assert np.mean(diffs) < 0.01
     assert max(diffs) < 0.05
     # Printed dark-on-light, they come back the same way.
     diffs = [np.abs(mnist_stages(rgb3(255 - d)).image - d / 255.0).mean() for d in digits[:10]]
     assert max(diffs) < 0.05
+
+
+# --------------------------------------------------------------------------- Fashion-MNIST recipe
+
+
+def test_fashion_image_passes_through_unchanged():
+    coat = np.zeros((28, 28), np.uint8)
+    coat[:, 5:23] = 200                      # 28 × 18, touching top and bottom like Fashion-MNIST's garments
+    coat[10:16, 8:20] = 90                   # a pale band
+    coat[0:3, 5:8] = coat[0:3, 20:23] = 0    # shoulders
+    s = fashion_stages(rgb3(coat))
+    assert s.dataset == "fashion" and not s.inverted and s.note is None
+    np.testing.assert_allclose(s.image, coat / 255.0, atol=2 / 255)
+
+
+def test_fashion_product_shot_on_white_is_negated_and_fills_28():
+    """A grey 240×120 garment on white paper, off-centre: Fashion-MNIST's recipe by hand gives a 28×14 block of
+    1 - 155/255 = 0.392 at columns 7..20 (centred), every other pixel 0."""
+    photo = np.full((400, 500), 255, np.uint8)
+    photo[100:340, 300:420] = 155
+    s = fashion_stages(rgb3(photo))
+    assert s.inverted and s.fitted.shape == (28, 14)
+    expected = np.zeros((28, 28), np.float32)
+    expected[:, 7:21] = 1 - 155 / 255
+    np.testing.assert_allclose(s.image, expected, atol=0.01)
+    # The MNIST recipe on the same photo fits it into 20×20 and stretches the ink to 1: a different input.
+    m = mnist_stages(rgb3(photo))
+    assert m.fitted.shape == (20, 10) and m.image.max() == pytest.approx(1.0)
+
+
+def test_fashion_garment_on_a_dark_cloth_is_not_negated():
+    photo = np.full((300, 300), 20, np.uint8)
+    photo[40:260, 100:210] = 180              # 220 × 110 -> 28 × 14
+    s = fashion_stages(rgb3(photo))
+    assert not s.inverted and s.fitted.shape == (28, 14)
+    inner = s.image[2:26, 9:19]                # away from the resampled edges
+    np.testing.assert_allclose(inner, (180 - 20) / (255 - 20), atol=0.02)
+    assert (s.image[:, :6] == 0).all() and (s.image[:, 22:] == 0).all()
+
+
+def test_fashion_light_backdrop_with_a_lighting_gradient_ends_at_zero():
+    h, w = 300, 400
+    yy, xx = np.mgrid[:h, :w]
+    light = 0.8 + 0.2 * xx / (w - 1)                       # backdrop 204..255 across the picture
+    photo = 255 * light
+    photo[60:240, 150:250] *= 0.5                          # the garment takes half the light
+    s = fashion_stages(rgb3(np.round(photo).astype(np.uint8)))
+    assert s.inverted
+    np.testing.assert_allclose(s.image[3:25, 10:18], 0.5, atol=0.03)   # same value across the gradient
+    assert (s.image[:, :5] == 0).all() and (s.image[:, 23:] == 0).all()
+
+
+def test_fashion_garment_filling_the_frame_keeps_a_black_background():
+    """Fashion-MNIST garments touch the border on their long side; the background is still found."""
+    g = np.zeros((28, 28), np.uint8)
+    g[:, 6:22] = 150                          # a "dress" from top to bottom: half of the border is garment
+    s = fashion_stages(rgb3(g))
+    np.testing.assert_allclose(s.image, g / 255.0, atol=2 / 255)
+
+
+@pytest.mark.parametrize("dataset,long_side", [("mnist", 20), ("fashion", 28)])
+def test_preprocess_picks_the_recipe_of_the_dataset(dataset, long_side):
+    photo = np.zeros((200, 200), np.uint8)
+    photo[20:180, 60:140] = 255
+    s = preprocess(rgb3(photo), dataset)
+    assert s.dataset == dataset and max(s.fitted.shape) == long_side
+    assert dataset.replace("mnist", "MNIST").replace("fashion", "Fashion-MNIST") in s.recipe
+    with pytest.raises(ValueError, match="cifar"):
+        preprocess(rgb3(photo), "cifar")
+
+
+def test_real_fashion_images_pass_through_nearly_unchanged():
+    (_, _), (x_test, _) = shared_dataset("fashion")
+    diffs = np.array([np.abs(fashion_stages(rgb3(g)).image - g / 255.0).mean() for g in x_test[:200]])
+    assert np.median(diffs) < 0.002          # most come back exactly (up to the noise floor)
+    assert np.mean(diffs < 0.02) > 0.93      # the rest are 27-px garments resized to 28, or faint 1-px rims
+
+
+# --------------------------------------------------------------------------- any image is explorable
+
+
+def texture(h=240, w=320, seed=0):
+    """A photo-like scene without one object: smooth random blobs all over, full contrast."""
+    rng = np.random.default_rng(seed)
+    small = rng.uniform(0, 255, (6, 8)).astype(np.float32)
+    return np.asarray(Image.fromarray(small).resize((w, h), Image.Resampling.BICUBIC).convert("L"))
+
+
+@pytest.mark.parametrize("recipe", [mnist_stages, fashion_stages])
+def test_a_scene_without_an_object_still_gets_a_view_with_a_note(recipe):
+    s = recipe(rgb3(texture()))
+    assert s.image.shape == (28, 28) and s.image.max() > 0.5
+    assert s.note and "does not look like the training data" in s.note
+
+
+@pytest.mark.parametrize("recipe", [mnist_stages, fashion_stages])
+def test_a_clear_object_has_no_note(recipe):
+    assert recipe(rgb3(draw_digit((200, 200), box=(60, 40, 140, 160), width=12))).note is None
+
+
+@pytest.mark.parametrize("recipe", [mnist_stages, fashion_stages])
+@pytest.mark.parametrize("value", [0, 128, 255])
+def test_only_a_blank_image_is_refused(recipe, value):
+    with pytest.raises(EmptyInputError, match="blank"):
+        recipe(np.full((64, 48, 3), value, dtype=np.uint8))
+
+
+def test_model_view_follows_the_dataset():
+    photo = np.full((200, 200), 255, np.uint8)
+    photo[40:160, 70:130] = 60
+    choice = inputs.ChosenInput.from_rgb(rgb3(photo), source="upload", name="x.png")
+    assert max(model_view(choice, "mnist").fitted.shape) == 20
+    assert max(model_view(choice, "fashion").fitted.shape) == 28
+    with pytest.raises(EmptyInputError):
+        model_view(inputs.ChosenInput.empty_canvas(), "fashion")
 
 
 # --------------------------------------------------------------------------- page sample sets

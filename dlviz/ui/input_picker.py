@@ -26,13 +26,13 @@ from streamlit_drawable_canvas import st_canvas
 
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset
-from dlviz.inputs import (MAX_BYTES, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError, MnistStages,
-                          SampleSet, canvas_to_rgb, decode_image, limit_size, model_view)
+from dlviz.inputs import (MAX_BYTES, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
+                          SampleSet, Stages, canvas_to_rgb, decode_upload, model_view)
 
 INPUT = "dlviz.input"
 DATASET = "dlviz.dataset"
 CANVAS = "dlviz.canvas"
-STORED_MAX_SIDE = 1024      # uploads are kept at most this big: enough for every view, bounded memory per session
+STORED_MAX_SIDE = MAX_SIDE  # uploads are decoded at most this big: enough for every view, bounded memory per session
 CANVAS_PX = 280             # 10× MNIST, so a finger or mouse stroke has MNIST-like relative thickness
 MAIN = "main"
 
@@ -173,10 +173,9 @@ def _upload_tab(slot: _Slot) -> None:
         st.session_state[k("upload.id")] = upload.file_id
         st.session_state.pop(k("upload.error"), None)
         try:
-            rgb = decode_image(upload.getvalue(), upload.name)
-            full_size = rgb.shape[:2]
-            _set(slot, ChosenInput.from_rgb(limit_size(rgb, STORED_MAX_SIDE), source="upload", name=upload.name,
-                                            full_size=full_size))
+            decoded = decode_upload(upload.getvalue(), upload.name, STORED_MAX_SIDE)
+            _set(slot, ChosenInput.from_rgb(decoded.rgb, source="upload", name=upload.name,
+                                            full_size=decoded.full_size))
         except InputError as e:
             st.session_state[k("upload.error")] = f"**{upload.name}**: {e}"
     if k("upload.error") in st.session_state:
@@ -272,8 +271,9 @@ def input_with_view(dataset: str, slot: str = MAIN, canvas: tuple[int, int] = (C
                     samples: SampleSet | None = None, default_index: int = 0):
     """The page header every page shares: the input picker on the left, the page's own output on the right.
 
-    Returns (choice, view, right): the current input, its 28×28 model view with every stage, and the right-hand
-    column to draw into. With nothing to show (an empty canvas) it puts a hint there and stops the page.
+    Returns (choice, view, right): the current input, its 28×28 model view with every stage made by `dataset`'s
+    recipe (`view.note` says when the input looks unlike the training data), and the right-hand column to draw
+    into. Only with nothing to show (an empty canvas, a blank image) it puts a hint there and stops the page.
 
     With a page's own `samples` the page does its own preprocessing from `choice.rgb` (its images need not be
     28×28 digits), so `view` is None: only the empty-canvas hint is handled here.
@@ -287,8 +287,10 @@ def input_with_view(dataset: str, slot: str = MAIN, canvas: tuple[int, int] = (C
             st.stop()
         return choice, None, right
     try:
-        view: MnistStages = model_view(choice)
-    except InputError as e:          # e.g. an empty canvas: a hint, not a prediction
+        view: Stages = model_view(choice, dataset)
+    except InputError as e:          # an empty canvas or a blank image: a hint, not a prediction
         right.info(str(e))
         st.stop()
+    if view.note:                    # a photo, a cat, a scene: still explorable, but say what the model sees
+        right.warning(view.note, icon=":material/info:")
     return choice, view, right

@@ -1,8 +1,6 @@
 """Cached model loading: each network is read from disk and wrapped once per server, not once per rerun."""
 from __future__ import annotations
 
-import gc
-
 import streamlit as st
 
 from dlviz import registry
@@ -17,12 +15,9 @@ def cached_model(name: str):
 
 @st.cache_resource(show_spinner=False)
 def cached_inspector(name: str) -> Inspector:
-    inspector = Inspector(cached_model(name))
-    # After every rerun Streamlit runs gc.collect(2) and keras.backend.clear_session() (which collects again).
-    # With TensorFlow's millions of long-lived objects each pass costs ~100 ms; freezing them into the permanent
-    # generation leaves only the objects of the rerun itself to scan (measured in bench/interactions.py).
-    gc.freeze()
-    return inspector
+    # Shared by every session (thread): Inspector builds all it needs up front (see dlviz.explain). The garbage
+    # collector is frozen once at start-up (dlviz.ui.shell.start_up), not here.
+    return Inspector(cached_model(name))
 
 
 def inspector_or_stop(name: str) -> Inspector:
