@@ -45,6 +45,35 @@ def pca(z: np.ndarray, k: int = 2) -> PCA:
     return PCA(mean, vt[:k], variance[:k], ratio[:k])
 
 
+@dataclass(frozen=True)
+class LatentView:
+    """A 2-D picture of codes: the codes themselves when they have two numbers, else their first two principal
+    components. `to_code` maps a spot of the picture back to a code the decoder can take."""
+
+    points: np.ndarray                 # (N, 2) the codes as drawn
+    bounds: tuple[float, float, float, float]   # x0, x1, y0, y1: the points with a margin
+    projection: PCA | None             # None: the codes are 2-D
+
+    def place(self, codes: np.ndarray) -> np.ndarray:
+        """(M, d) codes -> (M, 2) positions in this picture."""
+        codes = np.atleast_2d(np.asarray(codes, dtype=np.float64))
+        return codes if self.projection is None else self.projection.transform(codes)
+
+    def to_code(self, xy: np.ndarray) -> np.ndarray:
+        """(M, 2) positions -> (M, d) codes (for PCA: the mean code plus those amounts of the two components)."""
+        xy = np.atleast_2d(np.asarray(xy, dtype=np.float64))
+        return xy if self.projection is None else self.projection.inverse(xy)
+
+
+def latent_view(codes: np.ndarray, margin: float = 0.08) -> LatentView:
+    codes = np.asarray(codes, dtype=np.float64)
+    projection = None if codes.shape[1] == 2 else pca(codes, 2)
+    points = codes if projection is None else projection.transform(codes)
+    lo, hi = np.percentile(points, 0.5, axis=0), np.percentile(points, 99.5, axis=0)
+    pad = (hi - lo) * margin
+    return LatentView(points, (lo[0] - pad[0], hi[0] + pad[0], lo[1] - pad[1], hi[1] + pad[1]), projection)
+
+
 # ## Interpolation between two codes
 def lerp(z0: np.ndarray, z1: np.ndarray, t: np.ndarray | float) -> np.ndarray:
     """Straight line: (1 - t)·z0 + t·z1. t: scalar or (T,) -> (d,) or (T, d)."""

@@ -87,8 +87,8 @@ class VAE(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-def build_vae(latent_dim: int = 2, seed: int | None = None) -> VAE:
+def build_vae(latent_dim: int = 2, seed: int | None = None, decoder_filters: tuple[int, ...] = (32,)) -> VAE:
     """A built VAE (every variable exists, ready for `load_weights`)."""
-    model = VAE(build_vae_encoder(latent_dim, seed), build_decoder(latent_dim), name="vae")
+    model = VAE(build_vae_encoder(latent_dim, seed), build_decoder(latent_dim, tuple(decoder_filters)), name="vae")
     model.build(None)
     return model

@@ -40,15 +40,19 @@ def other_dataset(dataset: str) -> str:
     return next(k for k in DATASETS if k != dataset)
 
 
-def config_for(kind: str, latent_dim: int | None, sparsity: float | None) -> tuple[str, dict]:
+def config_for(kind: str, latent_dim: int | None, sparsity: float | None,
+               decoder_filters: list[int] | None = None) -> tuple[str, dict]:
     """(family, builder config) of a kind."""
     if kind == "vae2d":
-        return "vae", {"latent_dim": latent_dim or 2}
+        return "vae", {"latent_dim": latent_dim or 2, "decoder_filters": decoder_filters or [32, 16]}
     if kind == "ae2d":
-        return "autoencoder", {"latent_dim": latent_dim or 2, "code_activation": None, "kind": kind}
+        config = {"latent_dim": latent_dim or 2, "code_activation": None, "kind": kind}
+        return "autoencoder", {**config, "decoder_filters": decoder_filters} if decoder_filters else config
     config = {"latent_dim": latent_dim or 16, "code_activation": "relu", "kind": kind}
     if kind == "ae_sparse":
         config["sparsity"] = 1e-3 if sparsity is None else sparsity
+    if decoder_filters:
+        config["decoder_filters"] = decoder_filters
     return "autoencoder", config
 
 
@@ -62,6 +66,9 @@ def add_commands(sub, common) -> None:
     p.add_argument("--learning-rate", type=float, default=2e-3)
     p.add_argument("--latent-dim", type=int, help="code size (default 2 for ae2d/vae2d, 16 otherwise)")
     p.add_argument("--sparsity", type=float, help="L1 penalty on the code of ae_sparse (default 1e-3)")
+    p.add_argument("--decoder-filters", type=lambda v: [int(f) for f in v.split(",")],
+                   help="filters of the decoder's transposed convolutions, e.g. 32,16 (default: 32,16 for vae2d, "
+                        "32 otherwise)")
     p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
     p.add_argument("--name", help="manifest name (default <kind>_<dataset>)")
     p.set_defaults(run=run)
@@ -70,12 +77,12 @@ def add_commands(sub, common) -> None:
 def run(args, command: str) -> dict:
     return train(args.kind, args.dataset, args.data, args.epochs or DEFAULT_EPOCHS[args.kind], args.batch_size,
                  args.learning_rate, args.seed, Path(args.out), args.limit, args.name, args.latent_dim,
-                 args.sparsity, command)
+                 args.sparsity, command, args.decoder_filters)
 
 
 def train(kind: str, dataset: str, data, epochs: int, batch_size: int, learning_rate: float, seed: int,
           out_dir: Path, limit: int | None = None, name: str | None = None, latent_dim: int | None = None,
-          sparsity: float | None = None, command: str = "") -> dict:
+          sparsity: float | None = None, command: str = "", decoder_filters: list[int] | None = None) -> dict:
     import keras
 
     from dlviz.models import build
@@ -87,7 +94,7 @@ def train(kind: str, dataset: str, data, epochs: int, batch_size: int, learning_
     if limit:
         x_train = x_train[:limit]
     x_train, x_test = as_model_input(x_train), as_model_input(x_test)
-    family, config = config_for(kind, latent_dim, sparsity)
+    family, config = config_for(kind, latent_dim, sparsity, decoder_filters)
     if family == "vae":
         config["seed"] = seed
     model = build(family, **config)
