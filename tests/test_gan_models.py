@@ -116,3 +116,32 @@ def test_training_cli_writes_weights_records_and_judged_metrics(tmp_path):
     assert rec["real_scores"].shape == rec["fake_scores"].shape
     model = registry.load_model("gan_wgan_gp_mnist", out)
     assert model.generator(rec["fixed_z"][:2]).shape == (2, 28, 28, 1)
+
+
+def test_a_resumed_run_keeps_the_first_stages_records_and_saves_the_averaged_generator(tmp_path):
+    from tests.conftest import write_fake_dataset
+    from dlviz import train
+
+    if not (registry.PRETRAINED_DIR / "cnn_mnist.weights.h5").is_file():
+        pytest.skip("the judge cnn_mnist is not in pretrained/")
+    data = write_fake_dataset(tmp_path / "mnist.npz", n_train=128, n_test=60)
+    out = tmp_path / "pt"
+    common = ["gan", "--loss", "dcgan", "--dataset", "mnist", "--data", str(data), "--batch-size", "16",
+              "--latent-dim", "8", "--gen-filters", "8", "--disc-filters", "8", "--eval-samples", "200",
+              "--no-xla", "--out", str(out)]
+    assert train.main(common + ["--steps", "20", "--snapshots", "5", "--checkpoint-every", "20"]) == 0
+    first = registry.load_extra("gan_dcgan_mnist", "records", out)
+    first_losses = np.array(first["loss_d_loss"])
+    assert train.main(common + ["--steps", "10", "--snapshots", "2", "--checkpoint-every", "100", "--resume",
+                                "--ema", "0.5"]) == 0
+    entry = json.loads((out / "manifest.json").read_text())["models"]["gan_dcgan_mnist"]
+    assert entry["steps"] == 30 and entry["ema"] == 0.5 and [s["steps"] for s in entry["stages"]] == [20, 10]
+    assert entry["command"].count("python -m dlviz.train gan") == 2 and "--resume" in entry["command"]
+    rec = registry.load_extra("gan_dcgan_mnist", "records", out)
+    np.testing.assert_array_equal(rec["loss_d_loss"][:20], first_losses)
+    assert rec["loss_d_loss"].shape == (30,) and list(rec["loss_steps"][[0, -1]]) == [1, 30]
+    assert list(rec["snapshot_steps"][-2:]) == [25, 30] and list(rec["checkpoint_step"]) == [20, 30]
+    # the saved generator is the average: it differs from the last trained weights only through averaging,
+    # and loading it through the registry works
+    model = registry.load_model("gan_dcgan_mnist", out)
+    assert model.generator(rec["fixed_z"][:1]).shape == (1, 28, 28, 1)

@@ -59,6 +59,12 @@ def add_commands(sub, common) -> None:
     p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
     p.add_argument("--name", help="manifest name (default gan_<loss>_<dataset>, gan_collapsed_<dataset>)")
     p.add_argument("--no-xla", action="store_true", help="do not XLA-compile the training step")
+    p.add_argument("--resume", action="store_true",
+                   help="continue the run --name (or the default name) found in --out for --steps more steps: its "
+                        "weights, config and records are kept (optimizer state is not saved, so Adam restarts)")
+    p.add_argument("--ema", type=float, default=0.0,
+                   help="keep an exponential moving average of the generator's weights with this decay (e.g. "
+                        "0.999) and save/evaluate that generator (Yazıcı et al. 2019)")
     p.set_defaults(run=train_gan)
 
     b = sub.add_parser("gan-bank", parents=[common],
@@ -115,13 +121,21 @@ def train_gan(args, command: str) -> dict:
         for k, v in COLLAPSE.items():
             setattr(args, k, v)
     batchnorm = getattr(args, "batchnorm", True)
-    seed_everything(args.seed)
+    name = run_name(args)
+    out: Path = args.out
+    previous = None
+    if args.resume:
+        card = registry.model_card(name, out)
+        previous = {"entry": card.entry, "records": registry.load_extra(name, "records", out),
+                    "weights": registry.verified_weights_path(card, out)}
+        if card.entry["loss"] != args.loss:
+            raise SystemExit(f"{name} was trained with --loss {card.entry['loss']}, not {args.loss}")
+    offset = previous["entry"]["steps"] if previous else 0
+    seed_everything(args.seed + offset)        # a continuation does not replay the first stage's noise and batches
     ds = get_dataset(args.dataset)
     (x_train, _), (x_test, _) = load_arrays(args.dataset, args.data)
     if args.limit:
         x_train = x_train[:args.limit]
-    name = run_name(args)
-    out: Path = args.out
     out.mkdir(parents=True, exist_ok=True)
 
     config = {"latent_dim": args.latent_dim, "loss": args.loss, "gen_filters": args.gen_filters,
@@ -130,12 +144,27 @@ def train_gan(args, command: str) -> dict:
         config.update(real_label=args.real_label, g_steps=args.g_steps)
     else:
         config.update(n_critic=args.n_critic, gp_weight=10.0)
+    if previous:
+        config = dict(previous["entry"]["config"])
     gan = build("gan", **config)
+    if previous:
+        gan.load_weights(previous["weights"])
     beta_2 = 0.9 if args.loss == "wgan_gp" else 0.999
     gan.compile(d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=0.5, beta_2=beta_2),
                 g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=0.5, beta_2=beta_2))
     step_fn = tf.function(gan.train_step, jit_compile=not args.no_xla)
-    generate = tf.function(lambda z: gan.generator(z, training=False))
+    sampling = gan.generator            # the generator that is sampled, evaluated and saved
+    ema_update = None
+    if args.ema:
+        sampling = keras.models.clone_model(gan.generator)
+        sampling.set_weights(gan.generator.get_weights())
+        pairs = list(zip(sampling.weights, gan.generator.weights))
+
+        @tf.function
+        def ema_update():
+            for average, weight in pairs:
+                average.assign(args.ema * average + (1.0 - args.ema) * weight)
+    generate = tf.function(lambda z: sampling(z, training=False))
     score = tf.function(lambda x: gan.discriminator(x, training=False))
 
     def generated(z: np.ndarray, batch: int = 500) -> np.ndarray:
@@ -154,7 +183,7 @@ def train_gan(args, command: str) -> dict:
 
     real = to_gan_range(as_model_input(x_train))
     data = (tf.data.Dataset.from_tensor_slices(real)
-            .shuffle(len(real), seed=args.seed, reshuffle_each_iteration=True).repeat()
+            .shuffle(len(real), seed=args.seed + offset, reshuffle_each_iteration=True).repeat()
             .batch(args.batch_size, drop_remainder=True).prefetch(2))
 
     fixed_z = sample_z(FIXED_SEED, FIXED_COUNT, args.latent_dim)
@@ -164,19 +193,31 @@ def train_gan(args, command: str) -> dict:
     history: dict[str, list[float]] = {}
     checkpoints: dict[str, list[float]] = {"step": [], "inception_score": [], "frechet_distance": [],
                                            "classes_over_5_percent": [], "diversity": []}
+    stages = []
+    if previous:            # the first stage's records come first; this stage's snapshots are evenly spaced
+        rec = previous["records"]
+        snap_at = set(np.linspace(0, args.steps, args.snapshots + 1)[1:].round().astype(int).tolist())
+        grids, grid_steps = list(rec["snapshot_grids"]), [int(v) for v in rec["snapshot_steps"]]
+        history = {k[len("loss_"):]: [float(v) for v in rec[k]] for k in rec
+                   if k.startswith("loss_") and k != "loss_steps"}
+        checkpoints = {k: [float(v) for v in rec[f"checkpoint_{k}"]] for k in checkpoints}
+        stages = previous["entry"].get("stages") or [
+            {key: previous["entry"][key] for key in ("steps", "command", "optimizer", "batch_size",
+                                                     "training_seconds") if key in previous["entry"]}]
     rng = np.random.default_rng(args.seed)
     real_idx = rng.choice(len(x_test), min(SCORE_COUNT, len(x_test)), replace=False)
     progress = Progress(args.steps, every=100, prefix=f"{name} ")
     started, training_seconds, entry = time.time(), 0.0, {}
 
-    def checkpoint(step: int, final: bool) -> dict:
+    def checkpoint(local_step: int, final: bool) -> dict:
         nonlocal training_seconds
+        step = offset + local_step
         training_seconds = time.time() - started
         file = f"{name}.weights.h5"
         # Weights only: a fresh GAN gets the two networks' weights (saving `gan` itself would also write the
         # optimizers it tracks, tripling the file).
         bare = build("gan", **config)
-        bare.generator.set_weights(gan.generator.get_weights())
+        bare.generator.set_weights(sampling.get_weights())
         bare.discriminator.set_weights(gan.discriminator.get_weights())
         bare.save_weights(out / file)
         samples = generated(eval_z)
@@ -204,17 +245,24 @@ def train_gan(args, command: str) -> dict:
         entry = {
             "family": "gan", "title": title, "config": config, "file": file, "dataset": args.dataset,
             "latent_dim": args.latent_dim, "output_range": list(OUTPUT_RANGE), "loss": args.loss,
-            "collapsed": bool(args.collapse), "complete": bool(final and step == args.steps),
+            "collapsed": bool(args.collapse), "complete": bool(final and local_step == args.steps),
             "params": {"generator": int(gan.generator.count_params()),
                        "discriminator": int(gan.discriminator.count_params())},
             "layers": {"generator": registry.layer_summary(gan.generator),
                        "discriminator": registry.layer_summary(gan.discriminator)},
-            "seed": args.seed, "steps": step, "planned_steps": args.steps, "batch_size": args.batch_size,
-            "epochs": round(step * args.batch_size / len(real), 2), "train_images": int(len(real)),
+            "seed": args.seed, "steps": step, "planned_steps": offset + args.steps, "batch_size": args.batch_size,
+            "epochs": round(sum(s["steps"] * s["batch_size"] for s in stages) / len(real)
+                            + local_step * args.batch_size / len(real), 2), "train_images": int(len(real)),
             "optimizer": {"g_lr": args.g_lr, "d_lr": args.d_lr, "beta_1": 0.5, "beta_2": beta_2},
-            "training_seconds": round(training_seconds, 1), "command": command,
+            "ema": args.ema or None,
+            "training_seconds": round(sum(s.get("training_seconds", 0) for s in stages) + training_seconds, 1),
+            "command": " && ".join([s["command"] for s in stages] + [command]),
             "metrics": {**report, "judge": judge.name, "judge_layer": JUDGE_LAYER, "reference": reference["report"]},
         }
+        if stages:
+            this = {"steps": local_step, "command": command, "optimizer": entry["optimizer"], "ema": args.ema or None,
+                    "batch_size": args.batch_size, "training_seconds": round(training_seconds, 1)}
+            entry["stages"] = stages + [this]
         registry.write_entry(name, entry, out, extra_files={"records": f"{name}.records.npz"})
         print(f"{name} checkpoint at step {step}: IS {report['inception_score']}, Fréchet "
               f"{report['frechet_distance']}, classes >= 5% {report['classes_over_5_percent']}, "
@@ -227,13 +275,15 @@ def train_gan(args, command: str) -> dict:
     step = 0
     for step, batch in enumerate(data.take(args.steps), start=1):
         logs = step_fn(batch)
+        if ema_update is not None:
+            ema_update()
         for k, v in logs.items():
             history.setdefault(k, []).append(float(v))
         progress(step, **{k: v[-1] for k, v in history.items()})
         out_of_time = args.max_minutes and time.time() - started > 60 * args.max_minutes
         if step in snap_at or out_of_time:
             grids.append(to_uint8(generated(fixed_z)))
-            grid_steps.append(step)
+            grid_steps.append(offset + step)
         if out_of_time:
             print(f"{name}: stopping at step {step} after {args.max_minutes} minutes", flush=True)
             break
