@@ -1,0 +1,124 @@
+"""Segmentation figures: a label mask over its image with a legend, TP/FP/FN maps, probabilities on hover.
+
+Arrays in, figures out (no model here). Labels are (H, W) ints indexing `names`; colours are one per class,
+`None` for a class left uncoloured (background, cell interior).
+"""
+from __future__ import annotations
+
+import base64
+import io
+from collections.abc import Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from PIL import Image
+
+from dlviz.figures.maps import _AXIS, _panels, _square_axes
+
+# Background uncoloured, then ten distinct colours for the digits 0-9 (Plotly's D3 palette).
+DIGIT_COLORS: tuple[str | None, ...] = (None, "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
+                                       "#e377c2", "#bcbd22", "#17becf", "#7f7f7f")
+MEMBRANE_COLORS: tuple[str | None, ...] = ("#ff2d55", None)       # membrane red, cell interior uncoloured
+OUTCOME_COLORS: tuple[str | None, ...] = (None, "#2ca02c", "#ff7f0e", "#1f77b4")   # TN, TP green, FP orange, FN blue
+OUTCOME_NAMES = ("", "true positive", "false positive (predicted, not there)", "false negative (missed)")
+
+
+def _rgb(color: str) -> np.ndarray:
+    return np.array([int(color[i:i + 2], 16) for i in (1, 3, 5)], np.float32)
+
+
+def blend(gray: np.ndarray, labels: np.ndarray, colors: Sequence[str | None], opacity: float) -> np.ndarray:
+    """(H, W) grey in [0, 1] + (H, W) labels -> (H, W, 3) uint8: each coloured class painted with `opacity`."""
+    base = np.repeat((np.clip(gray, 0, 1) * 255).astype(np.float32)[..., None], 3, axis=2)
+    lut = np.zeros((len(colors), 3), np.float32)
+    alpha = np.zeros(len(colors), np.float32)
+    for k, c in enumerate(colors):
+        if c is not None:
+            lut[k], alpha[k] = _rgb(c), opacity
+    a = alpha[labels][..., None]
+    return np.round(base * (1 - a) + lut[labels] * a).astype(np.uint8)
+
+
+def _legend(names: Sequence[str], colors: Sequence[str | None], present: Sequence[int] | None) -> list[go.Scatter]:
+    """Legend-only entries (no points drawn) for the coloured classes, those in `present` if given."""
+    shown = [k for k, c in enumerate(colors) if c is not None and (present is None or k in present)]
+    return [go.Scatter(x=[None], y=[None], mode="markers", name=names[k], showlegend=True,
+                       marker=dict(size=12, color=colors[k], symbol="square")) for k in shown]
+
+
+def _png(rgb: np.ndarray) -> go.Image:
+    """An RGB uint8 image as a PNG data URI: several times smaller to send than the raw pixel array."""
+    buf = io.BytesIO()
+    Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
+    return go.Image(source="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), hoverinfo="skip")
+
+
+def _hover(probs: np.ndarray | None, names: Sequence[str], labels: np.ndarray) -> go.Heatmap:
+    """An invisible heatmap over the image whose hover shows a pixel's class probabilities.
+
+    Two classes: both probabilities as numbers (z and customdata, sent compactly). More classes: the three most
+    likely as text (meant for small images such as digit scenes). Without probs: the pixel's class name."""
+    h, w = labels.shape
+    common = dict(opacity=0, showscale=False, colorscale=[[0, "black"], [1, "black"]])
+    if probs is not None and probs.shape[-1] == 2:
+        return go.Heatmap(z=probs[..., 1].astype(np.float32), customdata=probs[..., 0].astype(np.float32),
+                          hovertemplate=f"row %{{y}}, col %{{x}}<br>P({names[0]}) %{{customdata:.3f}}<br>"
+                                        f"P({names[1]}) %{{z:.3f}}<extra></extra>", **common)
+    if probs is None:
+        text = np.asarray(names, dtype=object)[labels]
+    else:
+        top = np.argsort(-probs, axis=-1)[..., :3]
+        text = None
+        for rank in range(3):
+            k = top[..., rank]
+            part = np.char.add(np.char.add(np.asarray(names, dtype=str)[k], ": "),
+                               np.char.mod("%.3f", np.take_along_axis(probs, k[..., None], -1)[..., 0]))
+            text = part if text is None else np.char.add(np.char.add(text, "<br>"), part)
+    return go.Heatmap(z=np.zeros((h, w), np.uint8), text=text,
+                      hovertemplate="row %{y}, col %{x}<br>%{text}<extra></extra>", **common)
+
+
+def mask_overlay(gray: np.ndarray, labels: np.ndarray, names: Sequence[str], colors: Sequence[str | None],
+                 opacity: float = 0.6, probs: np.ndarray | None = None, title: str = "", height: int = 360,
+                 legend: bool = True) -> go.Figure:
+    """The image with its label mask painted on top, a legend of the classes present, and (with `probs`
+    (H, W, C)) each pixel's class probabilities on hover."""
+    fig = go.Figure([_png(blend(gray, labels, colors, opacity)),
+                     _hover(probs, names, labels)])
+    if legend:
+        fig.add_traces(_legend(names, colors, np.unique(labels).tolist()))
+    _square_axes(fig, title=title, height=height, showlegend=legend,
+                 legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, font=dict(size=11)))
+    return fig
+
+
+def outcome_overlay(gray: np.ndarray, outcome: np.ndarray, class_name: str, opacity: float = 0.7,
+                    height: int = 360) -> go.Figure:
+    """TP / FP / FN of one class (outcome from `segmentation.outcome_map`: 0 TN, 1 TP, 2 FP, 3 FN) over the image."""
+    names = ("true negative", "true positive", "false positive", "false negative")
+    fig = go.Figure([_png(blend(gray, outcome, OUTCOME_COLORS, opacity)),
+                     _hover(None, names, outcome), *_legend(OUTCOME_NAMES, OUTCOME_COLORS, None)])
+    counts = np.bincount(outcome.ravel(), minlength=4)
+    return _square_axes(fig, title=f"“{class_name}”: TP {counts[1]}, FP {counts[2]}, FN {counts[3]} pixels",
+                        height=height, showlegend=True,
+                        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, font=dict(size=11)))
+
+
+def masks_side_by_side(gray: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], colors: Sequence[str | None],
+                       names: Sequence[str], opacity: float = 0.6, height: int = 300) -> go.Figure:
+    """Several label masks of the same image next to each other (e.g. U-Net | no skips | ground truth)."""
+    traces = [_png(blend(gray, labels, colors, opacity)) for _, labels in panels]
+    fig = _panels(traces, [t for t, _ in panels], height, gap=0.02)
+    present = sorted(set().union(*(np.unique(labels).tolist() for _, labels in panels)))
+    fig.add_traces(_legend(names, colors, present))
+    fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, font=dict(size=11)),
+                      xaxis=dict(_AXIS, domain=fig.layout.xaxis.domain))
+    return fig
+
+
+def probability_map(prob: np.ndarray, title: str = "", height: int = 360) -> go.Figure:
+    """One class's probability per pixel, 0 (dark) .. 1 (bright), with the value on hover."""
+    fig = go.Figure(go.Heatmap(z=prob, zmin=0, zmax=1, colorscale="Viridis", showscale=True,
+                               colorbar=dict(thickness=10, len=0.8),
+                               hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>"))
+    return _square_axes(fig, title=title, height=height)
