@@ -95,14 +95,16 @@ def direction_sweeps(z: np.ndarray, directions: np.ndarray, offsets: np.ndarray)
     return (z[None, None, :] + offsets[None, :, None] * directions[:, None, :]).reshape(-1, z.shape[-1])
 
 
-def collapse_meter(sampler: GanSampler, judge: Judge, n: int, seed: int) -> dict:
-    """n samples judged by the CNN: class histogram (C,), classes over 5 %, IS, diversity of dense1 features."""
+def collapse_meter(sampler: GanSampler, judge: Judge, n: int, seed: int, shown: int = 24) -> dict:
+    """n samples judged by the CNN: class histogram (C,), classes over 5 %, IS, diversity of dense1 features, and
+    the first `shown` samples (shown, 28, 28)."""
     from dlviz import gan_metrics
     from dlviz.gan_latent import sample_z
 
-    feats, probs = judge(sampler.generate(sample_z(seed, n, sampler.latent_dim)))
+    images = sampler.generate(sample_z(seed, n, sampler.latent_dim))
+    feats, probs = judge(images)
     hist = gan_metrics.class_histogram(probs)
-    return {"histogram": hist, "coverage": gan_metrics.class_coverage(hist),
+    return {"histogram": hist, "coverage": gan_metrics.class_coverage(hist), "images": images[:shown],
             "inception_score": gan_metrics.inception_score(probs), "diversity": gan_metrics.diversity(feats)}
 
 

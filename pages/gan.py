@@ -200,6 +200,7 @@ def collapse_section(cards, dataset):
         col.markdown(f"Classes with ≥ 5 %: **{m['coverage']}/{len(classes)}** · Inception Score **"
                      f"{m['inception_score']:.2f}** · diversity **{m['diversity']:.1f}** "
                      f"(real test images: {reference.get('diversity', float('nan')):.1f})")
+        col.plotly_chart(gfig.sample_grid(m["images"], 8, height=230), key=f"gan.meter.grid.{card.name}")
     if not collapsed:
         st.info("No collapsed run is trained for this dataset: `python -m dlviz.train gan --collapse --dataset "
                 f"{dataset} --data ../shared/data`.")

@@ -39,7 +39,11 @@ def app(tmp_path_factory):
         pytest.skip("no GAN trained on MNIST in the pretrained folder")
     from playwright.sync_api import sync_playwright
 
-    srv = StreamlitServer(tmp_path_factory.mktemp("streamlit") / "streamlit.log")
+    # the server reads the same weights as the skip check above (DLVIZ_PRETRAINED if set: scratch weights while
+    # developing; the project's pretrained/ otherwise)
+    scratch = os.environ.get(registry.PRETRAINED_ENV)
+    srv = StreamlitServer(tmp_path_factory.mktemp("streamlit") / "streamlit.log",
+                          env={registry.PRETRAINED_ENV: scratch} if scratch else None)
     try:
         srv.start(timeout=120)
     except RuntimeError as e:

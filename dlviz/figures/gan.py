@@ -166,7 +166,7 @@ def class_histogram(shares: np.ndarray, classes: Sequence[str], reference: np.nd
                   shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=floor * 100, y1=floor * 100,
                                line=dict(color="gray", dash="dot"))],
                   annotations=[dict(x=1, xref="paper", y=floor * 100, text=f"{floor:.0%}", showarrow=False,
-                                    xanchor="left", font=dict(color="gray"))])
+                                    xanchor="right", yanchor="bottom", font=dict(color="gray"))])
     return go.Figure(data, layout)
 
 
