@@ -10,6 +10,7 @@ batch sizes and pads each batch up to the next one, so a 30×30 manifold grid is
 """
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -60,17 +61,20 @@ class Coder:
             return (out[0], out[1]) if vae else out
 
         compiled: dict[int, object] = {}
+        lock = threading.Lock()      # one Coder serves every session (thread): compile each size once
 
         def call(x):
             n = len(x)
             if n not in compiled:
-                fn = tf.function(forward, jit_compile=True,
-                                 input_signature=[tf.TensorSpec((n, *shape), tf.float32)])
-                try:
-                    fn(tf.zeros((n, *shape), tf.float32))
-                except Exception:
-                    fn = plain
-                compiled[n] = fn
+                with lock:
+                    if n not in compiled:
+                        fn = tf.function(forward, jit_compile=True,
+                                         input_signature=[tf.TensorSpec((n, *shape), tf.float32)])
+                        try:
+                            fn(tf.zeros((n, *shape), tf.float32))
+                        except Exception:
+                            fn = plain
+                        compiled[n] = fn
             return compiled[n](x)
 
         call(np.zeros((1, *shape), np.float32))

@@ -1,7 +1,5 @@
 """Autoencoder & VAE: reconstruction, denoising, sparsity, anomaly score, latent space, manifold, interpolation,
 the VAE's sampling and loss, samples from the prior. Wiring only: the maths is in dlviz.latent / anomaly / noise."""
-import gc
-
 import numpy as np
 import streamlit as st
 
@@ -9,7 +7,7 @@ from dlviz import anomaly, figures, latent, noise, registry
 from dlviz.coder import Coder
 from dlviz.datasets import get_dataset
 from dlviz.figures import latent as lfig
-from dlviz.training.autoencoder import KIND_TITLES, model_name, other_dataset
+from dlviz.training.autoencoder import KIND_TITLES, SHORT_TITLES, model_name, other_dataset
 from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.shell import enter_app
 
@@ -21,9 +19,7 @@ TABS = ["Reconstruction", "Denoising", "Sparsity", "Anomaly", "Latent space", "M
 
 @st.cache_resource(show_spinner="Loading the autoencoder…")
 def cached_coder(name: str) -> Coder:
-    coder = Coder(registry.load_model(name))
-    gc.freeze()       # as dlviz.ui.models.cached_inspector: keep TensorFlow's objects out of every rerun's gc
-    return coder
+    return Coder(registry.load_model(name))
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,7 +58,7 @@ def metric(kind: str, dataset: str, key: str, default=float("nan")):
 @st.fragment
 def reconstruction_tab(x, dataset):
     kinds = list(KIND_TITLES)
-    results = [(KIND_TITLES[k], coder(k, dataset).reconstruct(x)[1][0]) for k in kinds]
+    results = [(SHORT_TITLES[k], coder(k, dataset).reconstruct(x)[1][0]) for k in kinds]
     st.plotly_chart(lfig.reconstructions(x, results), key="ae.recon")
     st.caption("Top: what each network rebuilds from its code (the VAE from its mean μ). Bottom: the squared error "
                "per pixel, one colour scale for all. Test-set MSE per image: " + ", ".join(

@@ -62,7 +62,7 @@ def upload(at: AppTest, img: np.ndarray, key: str = "dlviz.upload") -> AppTest:
 def test_reconstruction_tab_shows_each_model_and_its_error(dataset):
     at = open_tab(open_page(dataset), "Reconstruction")
     titles = title_texts(at)
-    for name in ("Autoencoder, 2-D code", "VAE, 2-D latent", "Denoising autoencoder", "Sparse autoencoder"):
+    for name in ("AE, 2-D", "VAE, 2-D", "AE, 16-D", "denoising AE", "sparse AE"):
         assert name in titles
     assert titles.count("MSE ") == 5
     assert "Test-set MSE per image" in text_of(at)
