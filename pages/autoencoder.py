@@ -13,6 +13,7 @@ from dlviz.ui.shell import enter_app
 
 enter_app()
 
+SCORES = {"bce": "binary cross-entropy summed over the pixels (the training loss)", "mse": "MSE per image"}
 TABS = ["Reconstruction", "Denoising", "Sparsity", "Anomaly", "Latent space", "Manifold grid", "Interpolation",
         "VAE mechanics", "Sampling"]
 
@@ -103,25 +104,29 @@ def sparsity_tab(x, dataset):
 @st.fragment
 def anomaly_tab(x, dataset):
     data = extra("ae", dataset)
+    score = metric("ae", dataset, "anomaly_score", "mse")          # chosen by the training code
     k = st.slider("Threshold = mean + k·std of the test errors; k =", 0.0, 6.0, 3.0, 0.25, key="ae.anomaly.k")
-    t = anomaly.threshold(data["errors_mse"], k)
-    error = float(latent.mse_per_image(x[None], coder("ae", dataset).reconstruct(x)[1])[0])
+    normal = data[f"errors_{score}"]
+    t = anomaly.threshold(normal, k)
+    errors = {"mse": latent.mse_per_image, "bce": latent.bce_per_image}[score]
+    error = float(errors(x[None], coder("ae", dataset).reconstruct(x)[1])[0])
     verdict = "anomaly" if t.is_anomaly(error) else "normal"
-    other = other_dataset(dataset)
-    names = get_dataset(dataset).title, get_dataset(other).title
-    odd = data["other_errors_mse"] if "other_errors_mse" in data else None
+    names = get_dataset(dataset).title, get_dataset(other_dataset(dataset)).title
+    odd = data.get(f"other_errors_{score}")
+    unit = SCORES[score]
     c1, c2 = st.columns([3, 2])
-    c1.plotly_chart(lfig.error_histogram(data["errors_mse"], odd, t.value, error, verdict, *names),
-                    key="ae.anomaly.hist")
+    c1.plotly_chart(lfig.error_histogram(normal, odd, t.value, error, verdict, *names, unit), key="ae.anomaly.hist")
+    st.markdown(f"Your input's reconstruction error is **{error:.4g}**: **{verdict}** (threshold "
+                f"{t.mean:.4g} + {k:g} × {t.std:.4g} = {t.value:.4g}).")
     if odd is not None:
-        fp, tp = anomaly.rates_at(t.value, data["errors_mse"], odd)
-        c2.plotly_chart(lfig.roc(data["roc_fpr_mse"], data["roc_tpr_mse"], metric("ae", dataset, "anomaly_auroc"),
-                                 (fp, tp)), key="ae.anomaly.roc")
-        st.markdown(f"Your input's reconstruction error is **{error:.4f}**: **{verdict}** (threshold "
-                    f"{t.mean:.4f} + {k:g} × {t.std:.4f} = {t.value:.4f}). At this k, {fp:.1%} of the normal test "
-                    f"images are flagged and {tp:.1%} of the {names[1]} test images are caught.")
-    st.caption(f"Scored by the {KIND_TITLES['ae']} trained on {names[0]} only; the other dataset's test images "
-               "play the anomalies. Try a scribble or a letter in the Draw tab.")
+        fp, tp = anomaly.rates_at(t.value, normal, odd)
+        c2.plotly_chart(lfig.roc(data[f"roc_fpr_{score}"], data[f"roc_tpr_{score}"],
+                                 metric("ae", dataset, "anomaly_auroc"), (fp, tp)), key="ae.anomaly.roc")
+        st.markdown(f"At this k, {fp:.1%} of the normal test images are flagged and {tp:.1%} of the {names[1]} "
+                    f"test images are caught.")
+    st.caption(f"Score: {unit}, under the {KIND_TITLES['ae']} trained on {names[0]} only; the other dataset's test "
+               f"images play the anomalies (AUROC with MSE instead: {metric('ae', dataset, 'anomaly_auroc_mse'):.4f})."
+               " Try a scribble or a letter in the Draw tab.")
 
 
 @st.fragment

@@ -84,7 +84,8 @@ def code_bars(codes: Sequence[tuple[str, np.ndarray]], relative: float = 0.01, h
 
 
 def error_histogram(normal: np.ndarray, other: np.ndarray | None, threshold: float, user_error: float,
-                    verdict: str, normal_name: str, other_name: str, height: int = 340) -> go.Figure:
+                    verdict: str, normal_name: str, other_name: str, score: str = "MSE per image",
+                    height: int = 340) -> go.Figure:
     """Histograms of test-set reconstruction errors (normal data, and the other dataset overlaid), the threshold
     and the user's input as vertical lines. Errors are drawn on a log axis: they span two orders of magnitude."""
     normal = np.asarray(normal, dtype=float)
@@ -97,14 +98,14 @@ def error_histogram(normal: np.ndarray, other: np.ndarray | None, threshold: flo
     for name, v, color in ((normal_name, normal, "#1f77b4"), (other_name, values[-1], "#ff7f0e"))[:len(values)]:
         counts, _ = np.histogram(v, edges)
         fig.add_trace(go.Bar(x=centers, y=counts / len(v), width=np.diff(edges), name=name, marker_color=color,
-                             opacity=0.6, hovertemplate="error %{x:.4f}: %{y:.1%}<extra>" + name + "</extra>"))
+                             opacity=0.6, hovertemplate="error %{x:.4g}: %{y:.1%}<extra>" + name + "</extra>"))
     fig.add_vline(x=threshold, line=dict(color="black", dash="dash", width=2),
-                  annotation_text=f"threshold {threshold:.4f}", annotation_position="top")
+                  annotation_text=f"threshold {threshold:.4g}", annotation_position="top")
     fig.add_vline(x=max(user_error, lo), line=dict(color="#d62728", width=3),
                   annotation_text=f"your input: {verdict}", annotation_position="bottom right",
                   annotation_font_color="#d62728")
     fig.update_layout(barmode="overlay", height=height, margin=_MARGIN, xaxis=dict(type="log",
-                      title="reconstruction error (MSE per image, log scale)"), yaxis=dict(title="share of images",
+                      title=f"reconstruction error: {score} (log scale)"), yaxis=dict(title="share of images",
                       tickformat=".0%"), legend=dict(orientation="h", y=1.12))
     return fig
 

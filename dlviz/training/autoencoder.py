@@ -29,6 +29,7 @@ SHORT_TITLES = {"ae2d": "AE, 2-D", "vae2d": "VAE, 2-D", "ae": "AE, 16-D", "ae_de
 DEFAULT_EPOCHS = {"vae2d": 20, "ae2d": 8, "ae": 8, "ae_denoise": 8, "ae_sparse": 8}
 CODES_KEPT = 3000                   # test images whose codes the page's latent scatter shows
 ROC_POINTS = 200
+ANOMALY_SCORE = "bce"               # which reconstruction error the page's anomaly tab uses ("bce" or "mse")
 # Fixed noisy test sets for the denoising metrics (the page's sliders start at these amounts).
 NOISE_TESTS = {"gaussian": 0.3, "salt_pepper": 0.1, "erasing": 0.2}
 
@@ -73,10 +74,15 @@ def add_commands(sub, common) -> None:
                         "32 otherwise)")
     p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
     p.add_argument("--name", help="manifest name (default <kind>_<dataset>)")
+    p.add_argument("--evaluate-only", action="store_true",
+                   help="no training: re-measure the metrics and page data of the trained model in --out")
     p.set_defaults(run=run)
 
 
 def run(args, command: str) -> dict:
+    if args.evaluate_only:
+        return evaluate(args.name or model_name(args.kind, args.dataset), args.data, Path(args.out), args.seed,
+                        command)
     return train(args.kind, args.dataset, args.data, args.epochs or DEFAULT_EPOCHS[args.kind], args.batch_size,
                  args.learning_rate, args.seed, Path(args.out), args.limit, args.name, args.latent_dim,
                  args.sparsity, command, args.decoder_filters)
@@ -161,6 +167,23 @@ def train(kind: str, dataset: str, data, epochs: int, batch_size: int, learning_
     return card
 
 
+def evaluate(name: str, data, out_dir: Path, seed: int = 0, command: str = "") -> dict:
+    """Re-measure a trained model's metrics and page data (e.g. after a metric was added), keeping how it was
+    trained; `evaluated_by` records this command."""
+    card = registry.model_card(name, out_dir)
+    model = registry.load_model(name, out_dir)
+    _, (x_test, y_test) = load_arrays(card.dataset, data)
+    metrics, arrays = measure(model, card.entry["kind"], card.dataset, data, as_model_input(x_test), y_test,
+                              out_dir, seed)
+    extra = f"{name}.latent.npz"
+    np.savez_compressed(out_dir / extra, **arrays)
+    entry = {k: v for k, v in card.entry.items() if k not in ("sha256", "bytes", "date", "versions", "extra_files")}
+    entry.update(metrics=metrics, evaluated_by=command)
+    registry.write_entry(name, entry, out_dir, extra_files={"latent": extra})
+    print(f"{name}: " + ", ".join(f"{k} {v:.4g}" for k, v in metrics.items() if isinstance(v, float)), flush=True)
+    return entry
+
+
 def _reconstruct(model, x: np.ndarray, batch_size: int = 500) -> tuple[np.ndarray, list[np.ndarray]]:
     """(reconstructions at the mean, encoder outputs) for x: (N, 28, 28, 1)."""
     outputs = model.encoder.predict(x, batch_size=batch_size, verbose=0)
@@ -241,7 +264,11 @@ def measure(model, kind: str, dataset: str, data, x_test: np.ndarray, y_test: np
             arrays.update({f"other_errors_{score}": odd.astype(np.float16),
                            f"roc_fpr_{score}": thin_fpr.astype(np.float32),
                            f"roc_tpr_{score}": thin_tpr.astype(np.float32)})
-        metrics["anomaly_auroc"] = metrics["anomaly_auroc_mse"]      # the page's score: MSE per image
+        # The page's score: the loss the model was trained on, per image (binary cross-entropy summed over the
+        # pixels). Note it also grows with an image's own grey-level entropy, not only with a bad reconstruction;
+        # MSE does not, and its AUROC is reported next to it.
+        metrics["anomaly_score"] = ANOMALY_SCORE
+        metrics["anomaly_auroc"] = metrics[f"anomaly_auroc_{ANOMALY_SCORE}"]
     for score, errors in (("mse", mse), ("bce", bce)):
         metrics[f"error_{score}_mean"], metrics[f"error_{score}_std"] = float(errors.mean()), float(errors.std())
     return metrics, arrays
