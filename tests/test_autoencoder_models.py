@@ -95,7 +95,7 @@ def trained(tmp_path_factory):
     d = tmp_path_factory.mktemp("pretrained_ae")
     write_fake_dataset(d / "mnist.npz", n_train=128, n_test=60)
     write_fake_dataset(d / "fashion_mnist.npz", n_train=16, n_test=60, seed=1)
-    for kind in ("ae", "ae_denoise", "vae2d", "ae_sparse"):
+    for kind in ("ae", "ae_denoise", "vae2d"):
         assert train.main(["ae", "--kind", kind, "--dataset", "mnist", "--data", str(d), "--epochs", "1",
                            "--out", str(d)]) == 0
     return d
@@ -105,13 +105,14 @@ def test_training_writes_manifest_metrics_and_page_data(trained):
     from dlviz import registry
 
     cards = {c.name: c for c in registry.model_cards(trained)}
-    assert set(cards) >= {"ae_mnist", "ae_denoise_mnist", "vae2d_mnist", "ae_sparse_mnist"}
+    assert set(cards) >= {"ae_mnist", "ae_denoise_mnist", "vae2d_mnist"}
     vae = cards["vae2d_mnist"]
     assert vae.family == "vae" and vae.entry["command"].startswith("python -m dlviz.train ae --kind vae2d")
     m = vae.metrics
     assert m["test_loss"] == pytest.approx(m["test_reconstruction_loss"] + m["test_kl"])
     assert 0 <= m["anomaly_auroc"] <= 1 and m["anomaly_dataset"] == "fashion"
-    assert "near_zero_share" in cards["ae_sparse_mnist"].metrics
+    assert 0 <= cards["ae_mnist"].metrics["near_zero_share"] <= 1
+    assert m["anomaly_score"] == "bce" and m["anomaly_auroc"] == m["anomaly_auroc_bce"]
     denoise = cards["ae_denoise_mnist"].metrics
     assert set(denoise["plain_ae_noisy_mse"]) == {"gaussian", "salt_pepper", "erasing"}
     data = registry.load_extra("vae2d_mnist", "latent", trained)
@@ -128,3 +129,15 @@ def test_trained_models_load_by_name(trained):
     assert ae.encoder.output.shape[-1] == 16
     vae = registry.load_model("vae2d_mnist", trained)
     assert len(vae.encoder.outputs) == 3
+
+
+def test_evaluate_only_keeps_the_training_record(trained):
+    from dlviz import registry, train
+
+    before = registry.model_card("ae_mnist", trained).entry
+    assert train.main(["ae", "--kind", "ae", "--dataset", "mnist", "--data", str(trained), "--out", str(trained),
+                       "--evaluate-only"]) == 0
+    after = registry.model_card("ae_mnist", trained).entry
+    assert after["command"] == before["command"] and after["training_seconds"] == before["training_seconds"]
+    assert after["sha256"] == before["sha256"] and "--evaluate-only" in after["evaluated_by"]
+    assert after["metrics"]["test_mse"] == pytest.approx(before["metrics"]["test_mse"], rel=1e-5)
