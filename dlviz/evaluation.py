@@ -79,7 +79,8 @@ def user_like_accuracy(predict, x_test: np.ndarray, y_test: np.ndarray, n: int =
             "user_like_refused": refused, "user_like_seed": seed}
 
 
-def product_photo(x: np.ndarray, rng: np.random.Generator, background: str = "light") -> bytes:
+def product_photo(x: np.ndarray, rng: np.random.Generator, background: str = "light",
+                  stretch: float = 0.1) -> bytes:
     """x: (28, 28) uint8 Fashion-MNIST test image -> JPEG bytes of a photo of that garment.
 
     "light": a product shot, what Fashion-MNIST was made from (Xiao et al. 2017 negated such photos), so the
@@ -87,12 +88,13 @@ def product_photo(x: np.ndarray, rng: np.random.Generator, background: str = "li
     the same luma. "dark": the garment as Fashion-MNIST shows it (bright) on a plain dark backdrop (0–50), cut
     out along its own outline, i.e. what the app's white-on-black convention expects (a dark garment on a dark
     cloth cannot be separated from it by anyone).
-    Both: upscaled (bicubic) to a random size (long side 60–600 px) with a random aspect change (±25 %), at a
-    random position on a backdrop 1.1–1.7× its size, a lighting gradient (±12 % across the image), sensor noise
-    (σ = 3 levels) and JPEG quality 60–95.
+    Both: upscaled (bicubic) to a random size (long side 60–600 px), its aspect ratio changed by up to
+    ±`stretch` (a camera not quite square on: 10 %), at a random position on a backdrop 1.1–1.7× its size in each
+    direction independently (so any picture aspect ratio), a lighting gradient (±12 % across the image), sensor
+    noise (σ = 3 levels) and JPEG quality 60–95.
     """
     long_side = int(rng.integers(60, 601))
-    aspect = float(rng.uniform(0.8, 1.25))
+    aspect = float(np.exp(rng.uniform(-1, 1) * np.log1p(stretch)))
     h = max(8, int(round(long_side * min(1.0, 1.0 / aspect))))
     w = max(8, int(round(long_side * min(1.0, aspect))))
     canvas_h, canvas_w = int(h * rng.uniform(1.1, 1.7)), int(w * rng.uniform(1.1, 1.7))

@@ -160,6 +160,8 @@ def main(argv: list[str] | None = None) -> int:
     ev.add_argument("name")
     ev.add_argument("--data", help=data_help)
     ev.add_argument("--out", type=Path, default=registry.PRETRAINED_DIR)
+    for p in (cnn, ev):
+        p.add_argument("--threads", type=int, help="CPU threads for TensorFlow (default: all)")
 
     # The other families add their own sub-commands (dlviz/training/<family>.py).
     common = argparse.ArgumentParser(add_help=False)
@@ -178,8 +180,9 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     command = "python -m dlviz.train " + shlex.join(argv)
+    if getattr(args, "threads", None) is not None or hasattr(args, "run"):
+        limit_threads(getattr(args, "threads", None))
     if hasattr(args, "run"):
-        limit_threads(args.threads)
         args.run(args, command)
     elif args.what == "cnn":
         train_cnn(args.dataset, args.data, args.epochs, args.batch_size, args.seed, args.out, args.limit,

@@ -303,8 +303,12 @@ def _decode_small(img: Image.Image, max_side: int) -> Image.Image:
 
 
 def _small_wide_gray(img: Image.Image, max_side: int) -> Image.Image:
-    """16/32-bit grey -> an "F" image of values stretched to 0..255 (own min..max), shrunk, with an alpha band
-    ("LA"-like pair returned as an RGBA image) when a transparent value is set."""
+    """16/32-bit integer or float grey -> an 8-bit "L" image (or "LA" when a value is marked transparent),
+    stretched from its own min..max to 0..255, then shrunk.
+
+    The stretch is done a block of rows at a time straight into uint8, so no full-size float copy is ever made:
+    a 36-megapixel 16-bit image costs its own 72 MB plus 36 MB.
+    """
     values = np.asarray(img)                                     # full size, its own dtype (uint16 / int32 / float32)
     transparency = img.info.get("transparency")
     opaque = None
@@ -312,25 +316,39 @@ def _small_wide_gray(img: Image.Image, max_side: int) -> Image.Image:
         opaque = values != transparency
         if not opaque.any():
             opaque = None
-    valid = values if opaque is None else values[opaque]
-    lo, hi = float(valid.min()), float(valid.max())
+    valid = opaque
+    if values.dtype.kind == "f":                                 # a float image may hold NaN or inf
+        finite = np.isfinite(values)
+        valid = finite if valid is None else valid & finite
+    if valid is None:
+        lo, hi = float(values.min()), float(values.max())
+    elif valid.any():
+        big = np.iinfo(values.dtype) if values.dtype.kind in "iu" else np.finfo(values.dtype)
+        lo = float(values.min(initial=big.max, where=valid))
+        hi = float(values.max(initial=big.min, where=valid))
+    else:
+        lo = hi = 0.0
     del valid
-    gray = Image.fromarray(values.astype(np.float32))            # the one full-size float copy
-    del values
-    if max(gray.size) > max_side:
-        gray = gray.resize(_shrunk_size(*gray.size, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
-    g = np.asarray(gray, dtype=np.float32)
+    gray = np.empty(values.shape, np.uint8)
     if hi > lo:
-        g = (g - lo) * np.float32(255.0 / (hi - lo))
+        scale = np.float32(255.0 / (hi - lo))
+        for top in range(0, values.shape[0], 256):
+            block = (values[top:top + 256].astype(np.float32) - np.float32(lo)) * scale
+            np.clip(np.round(np.nan_to_num(block, nan=0.0)), 0, 255, out=block)
+            gray[top:top + 256] = block
     else:  # flat image: nothing to stretch, show it as black or white
-        g = np.full(g.shape, 255.0 if hi > 0 else 0.0, np.float32)
-    g8 = np.clip(np.round(g), 0, 255).astype(np.uint8)
+        gray.fill(255 if hi > 0 else 0)
+    del values
+    small = Image.fromarray(gray)
+    if max(small.size) > max_side:
+        small = small.resize(_shrunk_size(*small.size, max_side), Image.Resampling.LANCZOS, reducing_gap=3.0)
     if opaque is None:
-        return Image.fromarray(g8)
+        return small
     alpha = Image.fromarray(opaque.astype(np.uint8) * np.uint8(255))
-    if alpha.size != gray.size:
-        alpha = alpha.resize(gray.size, Image.Resampling.BOX)
-    return Image.merge("LA", [Image.fromarray(g8), alpha])
+    del opaque
+    if alpha.size != small.size:
+        alpha = alpha.resize(small.size, Image.Resampling.BOX, reducing_gap=3.0)
+    return Image.merge("LA", [small, alpha])
 
 
 def _pil_to_rgb(img: Image.Image) -> np.ndarray:
