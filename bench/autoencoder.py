@@ -62,9 +62,11 @@ SCENARIOS = [
     Scenario("ae: anomaly k", PAGE, ("slider", "ae.anomaly.k"), (1.0, 2.0, 3.0), setup=[tab("Anomaly")],
              naive=naive_predict),
     Scenario("ae: latent scatter, left model", PAGE, ("radio", "ae.latent.left"), ("ae", "ae2d"),
-             setup=[tab("Latent space")], naive=naive_predict, note="two scatters of 3,000 codes + 1,600 grid points"),
+             setup=[tab("Latent space")], naive=naive_predict,
+             note="two scatters of 2,000 codes + 900 clickable grid points"),
     Scenario("ae: manifold grid size", PAGE, ("slider", "ae.grid.n"), (30, 20, 25), setup=[tab("Manifold grid")],
-             naive=naive_predict, note="up to 900 images decoded in one call, sent as one PNG"),
+             naive=naive_predict, note="the page keeps each size's decoded grid: after the first view of a size this "
+                                       "is the figure only (the decode itself: the model call below)"),
     Scenario("ae: interpolation steps", PAGE, ("slider", "ae.interp.steps"), (5, 9, 15),
              setup=[tab("Interpolation")], naive=naive_predict),
     Scenario("ae: VAE ε", PAGE, ("slider", "ae.vae.eps1"), (-1.0, 0.5, 2.0), setup=[tab("VAE mechanics")],

@@ -14,6 +14,7 @@ from dlviz.ui.shell import enter_app
 enter_app()
 
 SCORES = {"bce": "binary cross-entropy summed over the pixels (the training loss)", "mse": "MSE per image"}
+SHOWN = 2000            # test codes drawn on a latent scatter (3,000 are stored: PCA and ranges use them all)
 TABS = ["Reconstruction", "Denoising", "Sparsity", "Anomaly", "Latent space", "Manifold grid", "Interpolation",
         "VAE mechanics", "Sampling"]
 
@@ -45,7 +46,9 @@ def extra(kind: str, dataset: str) -> dict:
         st.stop()
 
 
+@st.cache_data(ttl=30, show_spinner=False)
 def entry(kind: str, dataset: str) -> dict:
+    """The model's manifest entry (how it was trained, its test-set metrics), or {} without one."""
     try:
         return registry.model_card(model_name(kind, dataset)).entry
     except registry.ModelUnavailable:
@@ -147,7 +150,8 @@ def latent_tab(x, dataset):
             if view.projection is not None:
                 ratio = view.projection.explained_ratio
                 title += f" (PCA: {ratio[0]:.0%} + {ratio[1]:.0%} of the variance)"
-            event = st.plotly_chart(lfig.latent_scatter(view.points, data["labels"], classes, view.bounds, user,
+            event = st.plotly_chart(lfig.latent_scatter(view.points[:SHOWN], data["labels"][:SHOWN], classes,
+                                                        view.bounds, user,
                                                         ellipse, None if clicked is None else clicked[:2], title),
                                     key=f"ae.latent.{kind}", on_select="rerun", selection_mode="points")
             hit = lfig.clicked_latent(event)
@@ -162,8 +166,18 @@ def latent_tab(x, dataset):
                                               f"{clicked[1]:.2f})", height=260), key=f"ae.latent.dec.{kind}")
             else:
                 st.caption("Click a point or an empty spot to decode it.")
-    st.caption("★ your input (VAE: its mean μ and the 1-σ ellipse). 3,000 test images, coloured by class. The AE's "
-               "codes spread out in streaks with gaps that decode to nonsense; the KL term packs the VAE's around 0.")
+    st.caption(f"★ your input (VAE: its mean μ and the 1-σ ellipse). {SHOWN:,} test images, coloured by class. "
+               "The AE's codes spread out in streaks with gaps that decode to nonsense; the KL term packs the VAE's "
+               "around 0.")
+
+
+@st.cache_resource(max_entries=64, show_spinner=False)
+def manifold_figure(name: str, sha256: str, n: int, codes_x: tuple, codes_y: tuple):
+    """The n×n grid decoded in ONE call, as a figure; kept per model file (sha256) and size: the grid of a given
+    size never changes, so moving the slider back is free."""
+    ax, ay = np.array(codes_x), np.array(codes_y)
+    images = cached_coder(name).decode(latent.grid_codes(ax, ay))
+    return lfig.mosaic(images, n, n, x_values=ax, y_values=ay[::-1], axis_titles=("z₁", "z₂"), height=760)
 
 
 @st.fragment
@@ -178,9 +192,9 @@ def manifold_tab(dataset):
         codes = extra(kind, dataset)["codes"].astype(np.float64)
         ax, ay = latent.range_grid_axis(codes[:, 0], n), latent.range_grid_axis(codes[:, 1], n)
         how = "evenly across the central 98 % of the test codes (an AE has no prior to take quantiles of)"
-    images = coder(kind, dataset).decode(latent.grid_codes(ax, ay))      # n² codes, ONE decoder call
-    st.plotly_chart(lfig.mosaic(images, n, n, x_values=ax, y_values=ay[::-1], axis_titles=("z₁", "z₂"),
-                                height=760), key="ae.grid")
+    coder(kind, dataset)                # a clear message if the model cannot be loaded
+    fig = manifold_figure(model_name(kind, dataset), entry(kind, dataset).get("sha256", ""), n, tuple(ax), tuple(ay))
+    st.plotly_chart(fig, key="ae.grid")
     st.caption(f"{n}×{n} codes decoded in one batch, spaced by {how}.")
 
 

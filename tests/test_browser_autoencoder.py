@@ -67,7 +67,8 @@ _POINT_JS = """([prefix, testPoint]) => {
                 const i = Math.floor((k * 7919) % n);         // spread over the trace, not its first corner
                 const cd = Array.from(t.customdata[i]).map(Number);
                 if ((cd[2] >= 0) !== testPoint) continue;
-                const x = box.left + xa._offset + xa.l2p(Number(t.x[i])), y = box.top + ya._offset + ya.l2p(Number(t.y[i]));
+                const x = box.left + xa._offset + xa.l2p(Number(t.x[i]));
+                const y = box.top + ya._offset + ya.l2p(Number(t.y[i]));
                 const inside = x > box.left + xa._offset + 15 && x < box.left + xa._offset + xa._length - 15
                              && y > box.top + ya._offset + 15 && y < box.top + ya._offset + ya._length - 15;
                 if (inside && (testPoint || k > n / 3)) return [x, y, cd];

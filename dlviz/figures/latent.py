@@ -129,7 +129,7 @@ def roc(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float]
 def latent_scatter(points: np.ndarray, labels: np.ndarray, classes: Sequence[str], bounds: tuple[float, ...],
                    user: np.ndarray | None = None, ellipse: tuple[np.ndarray, np.ndarray] | None = None,
                    clicked: np.ndarray | None = None, title: str = "", axis_titles: tuple[str, str] = ("z₁", "z₂"),
-                   grid: int = 40, height: int = 460) -> go.Figure:
+                   grid: int = 30, height: int = 460) -> go.Figure:
     """Test codes (N, 2) coloured by class; the user's input as a star (with a 1-σ ellipse for a VAE: (centre,
     radii)); the last clicked spot as a cross. A transparent grid of `grid`×`grid` points covers `bounds` =
     (x0, x1, y0, y1), so a click on an empty spot selects a point too (Streamlit reports clicks on points only).
