@@ -207,19 +207,19 @@ def interpolation_tab(x_a, dataset):
         c1, c2 = st.columns(2)
         kind = c1.radio("Latent space of", ["ae", "vae2d", "ae2d"], format_func=KIND_TITLES.get, key="ae.interp.kind")
         steps = c2.slider("Steps", 3, 15, 9, key="ae.interp.steps")
-        t = np.linspace(0, 1, steps)
-        c = coder(kind, dataset)
-        za, zb = c.encode(np.stack([x_a, x_b])).code.astype(np.float64)
-        paths = np.concatenate([latent.lerp(za, zb, t), latent.slerp(za, zb, t)])
-        decoded = c.decode(paths)                                              # both paths in one call
-        rows = np.concatenate([decoded, latent.crossfade(x_a, x_b, t)])
-        st.plotly_chart(lfig.mosaic(rows, 3, steps, row_labels=["linear", "spherical", "pixels"],
-                                    col_labels=[f"{v:.2f}" for v in t], axis_titles=("t", ""), height=300),
-                        key="ae.interp")
-        mid = steps // 2
-        st.caption(f"Linear: (1−t)·z_A + t·z_B. Spherical: along the arc, |z| from {np.linalg.norm(za):.2f} to "
-                   f"{np.linalg.norm(zb):.2f} (halfway |z| = {np.linalg.norm(paths[steps + mid]):.2f} vs "
-                   f"{np.linalg.norm(paths[mid]):.2f} on the line). Pixels: the two images simply blended.")
+        st.plotly_chart(figures.stages_strip([("A", x_a), ("B", x_b)], height=180), key="ae.interp.ab")
+    t = np.linspace(0, 1, steps)
+    c = coder(kind, dataset)
+    za, zb = c.encode(np.stack([x_a, x_b])).code.astype(np.float64)
+    paths = np.concatenate([latent.lerp(za, zb, t), latent.slerp(za, zb, t)])
+    rows = np.concatenate([c.decode(paths), latent.crossfade(x_a, x_b, t)])        # both paths: one decoder call
+    st.plotly_chart(lfig.mosaic(rows, 3, steps, row_labels=["linear", "spherical", "pixels"],
+                                col_labels=[f"{v:.2f}" for v in t], axis_titles=("t", ""),
+                                height=min(560, 3 * 1000 // steps + 90)), key="ae.interp")
+    mid = steps // 2
+    st.caption(f"Linear: (1−t)·z_A + t·z_B. Spherical: along the arc, |z| from {np.linalg.norm(za):.2f} to "
+               f"{np.linalg.norm(zb):.2f} (halfway |z| = {np.linalg.norm(paths[steps + mid]):.2f} vs "
+               f"{np.linalg.norm(paths[mid]):.2f} on the line). Pixels: the two images simply blended.")
 
 
 def _resample():
