@@ -725,8 +725,10 @@ def _kernel_number(token: str, row: int) -> float:
         value = float(Fraction(token))
     except ZeroDivisionError:
         raise ValueError(f"row {row}: {token!r} divides by zero") from None
-    except (ValueError, OverflowError):
+    except ValueError:
         raise ValueError(problem) from None
+    except OverflowError:                      # beyond float64: certainly too large
+        value = math.inf
     if not math.isfinite(value) or abs(value) > MAX_KERNEL_VALUE:
         raise ValueError(f"row {row}: {token[:20]!r} is too large; kernel weights must lie between "
                          f"-{MAX_KERNEL_VALUE:g} and {MAX_KERNEL_VALUE:g}")

@@ -59,3 +59,18 @@ def tiny_pretrained(tmp_path_factory):
     assert train.main(["cnn", "--dataset", "mnist", "--data", str(data), "--epochs", "2",
                        "--out", str(d), "--name", "tiny"]) == 0
     return d, "tiny"
+
+
+@pytest.fixture(autouse=True)
+def _no_op_determinism_leak():
+    """Training code turns on TensorFlow's deterministic ops for the whole process (`seed_everything`); a test
+    that trains must not slow down or change every test after it. TensorFlow has no public switch back
+    (`tf.config.experimental` only exports `enable_op_determinism`); the module that defines it also defines
+    `disable_op_determinism` and `is_op_determinism_enabled`, used here (tests/test_train_registry.py checks
+    that this still works, so a TensorFlow upgrade that removes them fails loudly)."""
+    yield
+    if "tensorflow" in sys.modules:
+        from tensorflow.python.framework import config as tf_config
+
+        if tf_config.is_op_determinism_enabled():
+            tf_config.disable_op_determinism()

@@ -710,3 +710,32 @@ def test_chosen_input_from_sample_set():
     c = inputs.ChosenInput.from_sample_set(s, 3)              # wraps around like dataset samples
     assert (c.source, c.index, c.label, c.sample_set, c.name) == ("sample", 1, "b", "scenes", "scene #1")
     assert c.rgb.shape == (3, 4, 3) and all(np.array_equal(c.rgb[..., i], images[1]) for i in range(3))
+
+
+# --------------------------------------------------------------------------- values from the URL
+
+from hypothesis import given, settings, strategies as hs  # noqa: E402
+
+
+@given(hs.one_of(hs.text(), hs.none(), hs.integers(), hs.lists(hs.text(), max_size=3)))
+@settings(max_examples=400, deadline=None)
+def test_any_sample_parameter_gives_an_index_or_none(value):
+    got = inputs.sample_index_from_url(value)
+    assert got is None or (isinstance(got, int) and 0 <= got < inputs.choice.MAX_URL_INDEX)
+
+
+@given(hs.integers(min_value=0, max_value=999_999_999))
+def test_plain_sample_numbers_round_trip(n):
+    assert inputs.sample_index_from_url(str(n)) == n
+    assert inputs.sample_index_from_url([str(n)]) == n
+
+
+@pytest.mark.parametrize("value", ["²", "٣", "-3", "+3", "3.0", "1e3", "", " ", "0x10", "1_000", "9" * 10, "５"])
+def test_malformed_sample_parameters_are_ignored(value):
+    assert inputs.sample_index_from_url(value) is None
+
+
+@given(hs.one_of(hs.text(), hs.none(), hs.lists(hs.text(), max_size=2)))
+def test_any_dataset_parameter_gives_a_known_dataset(value):
+    assert inputs.choice_from_url(value, ("mnist", "fashion"), "mnist") in ("mnist", "fashion")
+    assert inputs.choice_from_url("fashion", ("mnist", "fashion"), "mnist") == "fashion"

@@ -126,40 +126,48 @@ def test_conv2d_refuses_bad_shapes():
 # ---------------------------------------------------------------------------
 
 @pytest.mark.parametrize("stride", [1, 2])
-def test_conv2d_terms_match_conv2d_with_same_padding(stride):
+def test_conv2d_terms_match_tensorflow_with_same_padding(stride):
+    """Every shown term against an independent oracle: the value against tf.nn.conv2d (+ bias), the patch against
+    the image itself (zeros in the padding), the weights against the kernel slice."""
     r = rng(10 + stride)
     x = r.normal(size=(9, 10, 3))
     kernel = r.normal(size=(3, 3, 3, 4))
     bias = r.normal(size=4)
-    out = ops.conv2d(x, kernel, bias, stride, "same")
+    out = tf_conv(x, kernel, stride, "same") + bias
     ho, wo = out.shape[:2]
-    top_pad, _ = ops.pad_amounts(9, 3, stride, "same")
-    left_pad, _ = ops.pad_amounts(10, 3, stride, "same")
+    # TensorFlow's "same": total padding max((out - 1)·s + k - n, 0), the odd pixel at the end
+    top_pad = max((ho - 1) * stride + 3 - 9, 0) // 2
+    left_pad = max((wo - 1) * stride + 3 - 10, 0) // 2
     cells = [(0, 0), (0, wo - 1), (ho - 1, 0), (ho - 1, wo - 1), (ho // 2, wo // 2), (1, 2)]
     for (row, col), o in itertools.product(cells, range(4)):
         t = ops.conv2d_terms(x, kernel, bias, stride, "same", row, col, o)
         assert t.patch.shape == t.weights.shape == t.products.shape == (3, 3, 3)
-        assert t.channel_sums.shape == (3,)
-        np.testing.assert_allclose(t.value, out[row, col, o], rtol=1e-10, atol=1e-10)
-        np.testing.assert_allclose(t.products.sum(), t.total, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(t.channel_sums.sum(), t.total, rtol=1e-12, atol=1e-12)
-        np.testing.assert_allclose(t.products, t.patch * t.weights)
+        assert t.value == pytest.approx(out[row, col, o], rel=1e-9, abs=1e-9)
         np.testing.assert_array_equal(t.weights, kernel[:, :, :, o])
-        assert t.bias == pytest.approx(bias[o])
-        assert t.value == pytest.approx(t.total + t.bias)
+        assert t.bias == bias[o]
         top, left, bottom, right = t.window
-        assert (top, left) == (row * stride - top_pad, col * stride - left_pad)
-        assert (bottom - top, right - left) == (3, 3)
-        # the patch is the image where the window is inside it and 0 in the padding
+        assert (top, left, bottom, right) == (row * stride - top_pad, col * stride - left_pad,
+                                              row * stride - top_pad + 3, col * stride - left_pad + 3)
         for a, b in itertools.product(range(3), range(3)):
             rr, cc = top + a, left + b
             inside = 0 <= rr < 9 and 0 <= cc < 10
-            expected = x[rr, cc] if inside else np.zeros(3)
-            np.testing.assert_array_equal(t.patch[a, b], expected)
-    corner = ops.conv2d_terms(x, kernel, bias, stride, "same", 0, 0)
-    assert corner.window[0] == -top_pad and corner.window[1] == -left_pad
-    if top_pad:
-        assert np.all(corner.patch[0] == 0)
+            np.testing.assert_array_equal(t.patch[a, b], x[rr, cc] if inside else np.zeros(3))
+            np.testing.assert_array_equal(t.products[a, b], t.patch[a, b] * kernel[a, b, :, o])
+        # per-channel sums against TensorFlow on one channel at a time
+        for c in range(3):
+            one = tf_conv(x[..., c:c + 1], kernel[:, :, c:c + 1, o:o + 1], stride, "same")[row, col, 0]
+            assert t.channel_sums[c] == pytest.approx(one, rel=1e-9, abs=1e-9)
+
+
+def test_conv2d_terms_worked_by_hand():
+    """3×3 image, 2×2 kernel, valid, stride 1, output (1, 0): patch rows 1–2, columns 0–1.
+    products 4·1, 5·0, 7·(−1), 8·2 -> sum 13, + bias 0.5 = 13.5."""
+    x = np.arange(1, 10, dtype=np.float64).reshape(3, 3)     # 1 2 3 / 4 5 6 / 7 8 9
+    kernel = np.array([[1.0, 0.0], [-1.0, 2.0]])
+    t = ops.conv2d_terms(x, kernel, 0.5, 1, "valid", 1, 0)
+    np.testing.assert_array_equal(t.patch[..., 0], [[4, 5], [7, 8]])
+    np.testing.assert_array_equal(t.products[..., 0], [[4, 0], [-7, 16]])
+    assert (t.total, t.bias, t.value, t.window) == (13.0, 0.5, 13.5, (1, 0, 3, 2))
 
 
 def test_conv2d_terms_refuses_cells_outside_the_output():
@@ -273,23 +281,29 @@ def test_pool_sources_ties_pick_first_in_row_major_order():
 # Output sizes, padding and formulas
 # ---------------------------------------------------------------------------
 
-def test_output_size_equals_conv2d_output_shape():
-    x_cache = {}
+def test_output_size_equals_tensorflow_output_shape():
+    """The formula against what TensorFlow actually produces (explicit zeros via tf.pad), for every small case."""
     checked = 0
     for n, k, s, padding in itertools.product(range(1, 11), range(1, 6), [1, 2, 3], ["valid", "same", 0, 1, 2]):
-        x = x_cache.setdefault(n, np.ones((n, n + 1)))
-        kernel = np.ones((k, k))
-        fits = padding == "same" or k <= n + 2 * (0 if padding == "valid" else padding)
-        if not fits:
+        p = 0 if padding in ("valid", "same") else padding
+        if padding != "same" and k > n + 2 * p:
             with pytest.raises(ValueError):
                 ops.output_size(n, k, s, padding)
-            with pytest.raises(ValueError):
-                ops.conv2d(x, kernel, stride=s, padding=padding)
             continue
-        out = ops.conv2d(x, kernel, stride=s, padding=padding)
-        assert out.shape == (ops.output_size(n, k, s, padding), ops.output_size(n + 1, k, s, padding))
+        x = np.ones((n, n + 1, 1), np.float32)
+        shape = tf_conv(x, np.ones((k, k, 1, 1), np.float32), s, padding).shape
+        assert (ops.output_size(n, k, s, padding), ops.output_size(n + 1, k, s, padding)) == shape[:2]
         checked += 1
     assert checked > 500
+
+
+@pytest.mark.parametrize("n,k,s,padding,expected", [
+    (28, 3, 1, "valid", 26), (28, 3, 2, "valid", 13), (28, 5, 1, "same", 28), (28, 3, 2, "same", 14),
+    (27, 3, 2, "same", 14), (7, 3, 3, "valid", 2), (5, 3, 2, 1, 3), (6, 4, 2, 1, 3), (1, 1, 5, "same", 1),
+])
+def test_output_size_worked_by_hand(n, k, s, padding, expected):
+    """valid ⌊(n − k)/s⌋ + 1, same ⌈n/s⌉, p zeros ⌊(n + 2p − k)/s⌋ + 1, each computed on paper."""
+    assert ops.output_size(n, k, s, padding) == expected
 
 
 def test_pad_amounts_follow_tensorflow():
@@ -527,3 +541,56 @@ def test_parse_kernel_happy(text, expected):
 def test_parse_kernel_refusals(text, message):
     with pytest.raises(ValueError, match=message):
         ops.parse_kernel(text)
+
+
+@pytest.mark.parametrize("text,message", [
+    ("1e400 0 0\n0 0 0\n0 0 0", "too large"),          # float() overflows: was an OverflowError
+    ("1e39", "too large"),                             # was silently inf in float32
+    ("1e999999999", "cannot read"),                    # an exponent Fraction would try to build exactly
+    ("1" * 50, "cannot read"),
+    ("inf", "cannot read"),
+    ("0x10", "cannot read"),
+    ("1/0", "divides by zero"),
+    ("1 " * 1500, "too long"),
+])
+def test_parse_kernel_refuses_numbers_that_cannot_be_weights(text, message):
+    with pytest.raises(ValueError, match=message):
+        ops.parse_kernel(text)
+
+
+from hypothesis import given, settings, strategies as hs  # noqa: E402
+
+
+@given(hs.text(max_size=300))
+@settings(max_examples=500, deadline=None)
+def test_parse_kernel_on_any_text_gives_a_kernel_or_a_value_error(text):
+    try:
+        k = ops.parse_kernel(text)
+    except ValueError as e:
+        assert str(e)                                  # a message to show, never another exception type
+        return
+    assert k.dtype == np.float32 and k.ndim == 2 and k.shape[0] == k.shape[1] and k.shape[0] in (1, 3, 5, 7)
+    assert np.isfinite(k).all() and np.abs(k).max() <= ops.MAX_KERNEL_VALUE
+
+
+NUMBER_CHARS = "0123456789.-+eE/ ,;\n[]−"
+
+
+@given(hs.text(alphabet=NUMBER_CHARS, max_size=200))
+@settings(max_examples=500, deadline=None)
+def test_parse_kernel_on_number_like_text_never_crashes(text):
+    try:
+        k = ops.parse_kernel(text)
+    except ValueError:
+        return
+    assert np.isfinite(k).all()
+
+
+@given(hs.sampled_from([1, 3, 5, 7]).flatmap(
+    lambda n: hs.lists(hs.floats(-1e6, 1e6, allow_nan=False, width=32), min_size=n * n, max_size=n * n)),
+       hs.sampled_from(["\n", ";"]), hs.sampled_from([" ", ", "]))
+@settings(max_examples=200, deadline=None)
+def test_parse_kernel_reads_back_what_was_typed(values, row_sep, sep):
+    n = int(round(len(values) ** 0.5))
+    text = row_sep.join(sep.join(repr(v) for v in values[r * n:(r + 1) * n]) for r in range(n))
+    np.testing.assert_array_equal(ops.parse_kernel(text), np.array(values, np.float32).reshape(n, n))

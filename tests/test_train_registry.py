@@ -90,3 +90,75 @@ def test_committed_models_are_intact_and_accurate_on_the_bundled_samples():
         acc = float((model.predict_on_batch(x[..., None] / 255.0).argmax(1) == y).mean())
         # 1000 test images: a healthy model is far above these, a broken or swapped one far below
         assert acc > (0.97 if card.dataset == "mnist" else 0.88), (card.name, acc)
+
+
+def test_training_leaves_op_determinism_to_the_fixture_that_resets_it():
+    """seed_everything turns deterministic ops on for the process; tests/conftest.py turns them off after each
+    test through TensorFlow's unexported switch. If an upgrade removes it, this fails instead of every later test
+    silently running deterministic (slower, and different from the app)."""
+    from tensorflow.python.framework import config as tf_config
+
+    from dlviz.training import seed_everything
+
+    seed_everything(0)
+    assert tf_config.is_op_determinism_enabled()
+    tf_config.disable_op_determinism()
+    assert not tf_config.is_op_determinism_enabled()
+    seed_everything(0)       # left on: the autouse fixture must reset it (checked by the next test)
+
+
+def test_op_determinism_was_reset_after_the_previous_test():
+    from tensorflow.python.framework import config as tf_config
+
+    assert not tf_config.is_op_determinism_enabled()
+
+
+def test_weights_of_another_architecture_are_refused_with_a_message(tiny_pretrained, tmp_path):
+    """A real Keras weight file, hash-matching its manifest entry, but of a different network."""
+    import keras
+
+    d, name = tiny_pretrained
+    other = keras.Sequential([keras.Input((28, 28, 1)), keras.layers.Flatten(), keras.layers.Dense(10)])
+    other.save_weights(tmp_path / "other.weights.h5")
+    manifest = json.loads((d / "manifest.json").read_text())
+    manifest["models"][name].update(file="other.weights.h5", sha256=registry.sha256_of(tmp_path / "other.weights.h5"))
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    with pytest.raises(registry.ModelUnavailable, match="Could not load"):
+        registry.load_model(name, tmp_path)
+
+
+def test_tampered_samples_are_refused(tmp_path):
+    for file in ("mnist.npz", "fashion_mnist.npz"):
+        write_fake_dataset(tmp_path / file, seed=1)
+    train.make_samples(str(tmp_path), tmp_path, per_class=2)
+    x, _ = registry.load_samples("mnist", tmp_path)
+    assert not x.flags.writeable                         # shared between sessions: read-only
+    with np.load(tmp_path / "samples.npz") as f:
+        arrays = {k: f[k] for k in f.files}
+    arrays["mnist_x"][0, 0, 0] ^= 0xFF                   # one pixel changed, file still a valid npz
+    np.savez_compressed(tmp_path / "samples.npz", **arrays)
+    with pytest.raises(registry.ModelUnavailable, match="corrupt or was replaced"):
+        registry.load_samples("mnist", tmp_path)
+
+
+def test_evaluate_subcommand_rewrites_the_measured_metrics(tiny_pretrained, tmp_path):
+    import shutil
+
+    import keras
+
+    d, name = tiny_pretrained
+    for f in d.iterdir():
+        if f.is_file():
+            shutil.copy(f, tmp_path / f.name)
+    manifest = json.loads((tmp_path / "manifest.json").read_text())
+    manifest["models"][name]["metrics"] = {"test_accuracy": -1.0}          # a stale or typed-in number
+    (tmp_path / "manifest.json").write_text(json.dumps(manifest))
+    assert train.main(["evaluate", name, "--data", str(tmp_path / "mnist.npz"), "--out", str(tmp_path)]) == 0
+    metrics = json.loads((tmp_path / "manifest.json").read_text())["models"][name]["metrics"]
+    # oracle: Keras' own accuracy metric on the same test split
+    model = registry.load_model(name, tmp_path)
+    model.compile(loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    _, (x_test, y_test) = load_arrays("mnist", tmp_path / "mnist.npz")
+    _, keras_acc = model.evaluate(x_test[..., None] / 255.0, y_test, verbose=0)
+    assert metrics["test_accuracy"] == pytest.approx(keras_acc, abs=1e-4)
+    assert 0.0 <= metrics["user_like_accuracy"] <= 1.0 and metrics["user_like_images"] == 100

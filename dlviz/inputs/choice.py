@@ -16,7 +16,32 @@ import numpy as np
 from dlviz.inputs.decoding import EmptyInputError
 from dlviz.inputs.preprocessing import Stages, preprocess
 
-__all__ = ["EMPTY_HINT", "ChosenInput", "SampleSet", "model_view"]
+__all__ = ["EMPTY_HINT", "ChosenInput", "SampleSet", "model_view", "sample_index_from_url", "choice_from_url"]
+
+MAX_URL_INDEX = 10**9          # a sample index from a link: more digits than this is not a sample number
+
+
+def sample_index_from_url(value) -> int | None:
+    """`?sample=` of a shared link -> a sample index >= 0, or None for anything else.
+
+    Links are typed and edited by people: only plain ASCII digits count ("²" and "٣" are digits to
+    `str.isdigit` but not to `int`), at most nine of them; anything else is ignored, never an exception.
+    """
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    if not isinstance(value, str):
+        return None
+    text = value.strip()
+    if not (0 < len(text) <= 9 and text.isascii() and text.isdigit()):
+        return None
+    return int(text)
+
+
+def choice_from_url(value, options, default):
+    """`?dataset=` (or any other enumerated URL parameter) -> one of `options`, else `default`."""
+    if isinstance(value, (list, tuple)):
+        value = value[0] if value else None
+    return value if isinstance(value, str) and value in options else default
 
 
 EMPTY_HINT = "Draw a digit on the canvas, upload an image or pick a sample to begin."

@@ -27,7 +27,8 @@ from streamlit_drawable_canvas import st_canvas
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset
 from dlviz.inputs import (MAX_BYTES, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
-                          SampleSet, Stages, canvas_to_rgb, decode_upload, model_view)
+                          SampleSet, Stages, canvas_to_rgb, choice_from_url, decode_upload, model_view,
+                          sample_index_from_url)
 
 INPUT = "dlviz.input"
 DATASET = "dlviz.dataset"
@@ -41,8 +42,7 @@ def dataset_selector(label: str = "Dataset") -> str:
     """MNIST / Fashion-MNIST, remembered across pages and in the shareable URL (?dataset=fashion)."""
     keys = list(DATASETS)
     if DATASET not in st.session_state:
-        wanted = st.query_params.get("dataset", keys[0])
-        st.session_state[DATASET] = wanted if wanted in DATASETS else keys[0]
+        st.session_state[DATASET] = choice_from_url(st.query_params.get("dataset"), keys, keys[0])
 
     def remember():
         st.session_state[DATASET] = st.session_state["dlviz.dataset.widget"]
@@ -232,9 +232,9 @@ def _describe(choice: ChosenInput) -> str:
 
 def _first_index(slot: _Slot, default_index: int) -> int:
     if slot.writes_url:
-        wanted = str(st.query_params.get("sample", ""))
-        if wanted.isascii() and wanted.isdigit() and len(wanted) <= 9:
-            return int(wanted)
+        wanted = sample_index_from_url(st.query_params.get("sample"))
+        if wanted is not None:
+            return wanted
     return default_index
 
 
