@@ -288,3 +288,169 @@ def test_shared_links_restore_sample_and_dataset(sample, dataset, index, title):
     assert chosen.source == "sample" and chosen.index == index
     assert chosen.dataset == (dataset if dataset in ("mnist", "fashion") else "mnist")
     assert at.query_params["sample"] == str(index)
+
+
+# --------------------------------------------------------------------------- issue 5: inputs, tabs, values
+
+
+def chart_text(at: AppTest) -> str:
+    """Every plotly chart's spec as readable text (titles, annotations), for "is this panel there" checks."""
+    return "\n".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart"))
+
+
+def fashion_page() -> AppTest:
+    at = open_page("pages/convolution.py")
+    at.segmented_control(key="dlviz.dataset.widget").set_value("fashion").run()
+    assert not at.exception
+    return at
+
+
+def product_shot() -> np.ndarray:
+    """A trouser on white, as a shop photographs it: a dark 28×12 Fashion-MNIST test-like shape, much bigger."""
+    img = np.full((420, 360, 3), 250, np.uint8)
+    img[40:400, 110:170] = 40            # left leg
+    img[40:400, 190:250] = 40            # right leg
+    img[40:120, 110:250] = 40            # waist
+    return img
+
+
+def test_fashion_upload_uses_the_fashion_recipe_and_caption():
+    at = fashion_page()
+    at.file_uploader(key="dlviz.upload").set_value(("trousers.png", png_bytes(product_shot()), "image/png")).run()
+    assert not at.exception
+    assert prediction_title(at).startswith("Prediction: Trouser ")
+    story = text_of(at)
+    assert "Fashion-MNIST was made" in story and "longest side resized to 28" in story
+    assert "MNIST was made" not in story.replace("Fashion-MNIST was made", "")
+
+
+def test_a_photo_without_a_digit_still_shows_every_view():
+    """A scene (smooth blobs over the whole picture): a prediction with a note, and the tabs that exist for such
+    photos all work, instead of the page stopping at "no visible digit"."""
+    rng = np.random.default_rng(4)
+    scene = np.asarray(Image.fromarray(rng.uniform(0, 255, (5, 7, 3)).astype(np.uint8)).resize(
+        (640, 427), Image.Resampling.BICUBIC))
+    at = open_page("pages/convolution.py")
+    at.file_uploader(key="dlviz.upload").set_value(("temple.jpg", png_bytes(scene), "image/png")).run()
+    assert not at.exception
+    assert prediction_title(at).startswith("Prediction: ")
+    assert any("does not look like the training data" in w.value for w in at.warning)
+    open_tab(at, "Network on the full image")
+    assert "Input " in text_of(at) and "first 16 maps" in text_of(at)
+    open_tab(at, "Convolution playground")
+    at.radio(key="play.source").set_value("full image, colour (RGB)").run()
+    assert not at.exception and "sum of the 3 = output" in chart_text(at)
+
+
+def test_a_blank_upload_gets_the_hint_alone():
+    at = open_page("pages/convolution.py")
+    blank = np.full((100, 100, 3), 200, np.uint8)
+    at.file_uploader(key="dlviz.upload").set_value(("blank.png", png_bytes(blank), "image/png")).run()
+    assert not at.exception
+    assert any("blank" in i.value for i in at.info)
+    assert not [c for c in at.get("plotly_chart") if "Prediction:" in c.proto.spec]
+
+
+def test_network_on_the_full_image_tab():
+    at = open_page("pages/convolution.py")
+    open_tab(at, "Network on the full image")
+    assert any("Samples are only 28×28" in i.value for i in at.info)     # a bundled sample: nothing bigger
+    at.file_uploader(key="dlviz.upload").set_value(("one.png", png_bytes(product_shot()), "image/png")).run()
+    open_tab(at, "Network on the full image")
+    caption = next(c.value for c in at.caption if "first 16 maps" in c.value)
+    # the cleaned image is at most 384 px on its long side; conv1 keeps the size (same padding)
+    assert "→ `conv1` " in caption and "×16;" in caption
+    at.segmented_control(key="photo.layer").set_value("pool2").run()
+    assert not at.exception
+    caption = next(c.value for c in at.caption if "first 16 maps" in c.value)
+    h, w = (int(v) for v in caption.split("Input ")[1].split(" ")[0].split("×"))
+    assert f"`pool2` {h // 4}×{w // 4}×32" in caption       # two 2×2 poolings
+
+
+@pytest.mark.parametrize("source,expected", [
+    ("full image, grey", "input (grey)"),
+    ("full image, colour (RGB)", "sum of the 3 = output"),
+    ("28×28 model input", "output 26×26"),
+])
+def test_playground_sources(source, expected):
+    at = open_tab(open_page("pages/convolution.py"), "Convolution playground")
+    at.radio(key="play.padmode").set_value("valid").run()
+    at.radio(key="play.source").set_value(source).run()
+    assert not at.exception
+    assert expected in chart_text(at)
+
+
+def test_playground_explicit_padding_formula():
+    at = open_tab(open_page("pages/convolution.py"), "Convolution playground")
+    at.radio(key="play.padmode").set_value("explicit zeros").run()
+    at.slider(key="play.pad").set_value(2).run()
+    at.slider(key="play.stride").set_value(3).run()
+    assert not at.exception
+    assert "⌊(28 + 2·2 − 3) / 3⌋ + 1 = 10" in text_of(at)       # by hand: ⌊29 / 3⌋ + 1 = 10
+
+
+def test_playground_values_stay_valid_when_the_output_shrinks():
+    """An output row chosen on a big output must not break the page when stride 4 makes the output small."""
+    at = open_tab(open_page("pages/convolution.py"), "Convolution playground")
+    at.number_input(key="play.row").set_value(25).run()
+    at.number_input(key="play.col").set_value(25).run()
+    at.slider(key="play.stride").set_value(4).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Output = **" in text_of(at)
+
+
+@pytest.mark.parametrize("text", ["1e400 0 0\n0 1 0\n0 0 0", "1e39", "9" * 5000, "1/0", "½ 1 1"])
+def test_typed_kernels_never_break_the_page(text):
+    at = open_tab(open_page("pages/convolution.py"), "Convolution playground")
+    at.selectbox(key="play.preset").set_value("custom").run()
+    at.text_area(key="play.custom").set_value(text).run()
+    assert not at.exception, [e.value for e in at.exception]
+    assert at.error and "Output = **" in text_of(at)          # a message, and the identity kernel meanwhile
+
+
+def test_pooling_grid_cell_choice_moves_the_explanation():
+    """The grid click sets `pool.cell` (what a click on the max grid does, see the browser test)."""
+    at = open_page("pages/pooling.py")
+    at.selectbox(key="pool.source").set_value("the 28×28 input").run()
+    at.session_state["pool.cell"] = (2, 1)
+    at.run()
+    assert not at.exception
+    assert "Output [2, 1] of the crop looks at crop rows 4–5, columns 2–3" in text_of(at)
+
+
+def test_the_private_pages_flag_still_exists_and_navigation_turns_it_off():
+    """dlviz.ui.shell.enter_app relies on Streamlit's private PagesManager.uses_pages_directory. If an upgrade
+    renames it or changes what it means, this fails here (enter_app itself then does nothing, never loops)."""
+    from streamlit.runtime.pages_manager import PagesManager
+
+    from dlviz.ui import shell
+
+    assert isinstance(getattr(PagesManager, "uses_pages_directory", None), bool)
+    at = AppTest.from_file(APP, default_timeout=TIMEOUT)
+    at.run()
+    assert not at.exception
+    assert PagesManager.uses_pages_directory is False and shell._legacy_pages_mode() is False
+
+
+def test_enter_app_reruns_at_most_once():
+    """Even if the flag stayed on whatever enter_app does (a changed meaning), a page runs to its end."""
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import streamlit as st
+from dlviz.ui import shell
+shell._legacy_pages_mode = lambda: True          # stuck: a Streamlit whose flag means something else
+st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+shell.enter_app()
+st.write("ran to the end")
+"""
+    from dlviz.ui import shell
+
+    original = shell._legacy_pages_mode              # the script replaces it in this very interpreter
+    try:
+        at = AppTest.from_string(script, default_timeout=TIMEOUT)
+        at.run()
+    finally:
+        shell._legacy_pages_mode = original
+    assert not at.exception
+    assert at.markdown[0].value == "ran to the end" and at.session_state["runs"] == 2
