@@ -54,8 +54,6 @@ SCENARIOS: list[Scenario] = [
     Scenario("gan: collapse meter N (cached after a first pass)", GAN, ("select_slider", "gan.meter_n"),
              (100, 250, 1000, 500), setup=_tab("Mode collapse"), naive=None,
              note="st.cache_data per (model, N, seed): a first visit of a value costs 0.2–1 s"),
-    Scenario("gan: nearest training image, sample seed", GAN, ("number_input", "gan.seed"), (1, 2, 3, 4),
-             setup=_tab("Nearest training image"), naive=None),
 ]
 
 
@@ -70,7 +68,19 @@ def _generate_call(name: str, n: int = 64):
     return build
 
 
+def _nearest_call():
+    def build():
+        from dlviz import registry
+        from dlviz.gan_sampler import Judge, nearest_training
+
+        judge, bank = Judge("cnn_mnist"), registry.load_data("gan_bank_mnist")
+        image = bank["x"][0].astype(np.float32) / 255.0
+        return (lambda: nearest_training(judge, bank, image)), None
+    return build
+
+
 MODEL_CALLS: list[ModelCall] = [
+    ModelCall("model call: nearest of 3,000 training images (CNN features + search)", GAN, _nearest_call()),
     ModelCall("model call: gan_dcgan_mnist generate 64", GAN, _generate_call("gan_dcgan_mnist")),
     ModelCall("model call: same, after Streamlit's per-rerun keras clear_session", GAN,
               _generate_call("gan_dcgan_mnist"), before_each=keras_clear_session),

@@ -52,6 +52,18 @@ def loaded(what, *args):
         return None
 
 
+def kept(key: str, default):
+    """The last value of widget `key`, also while its tab is closed (Streamlit drops the state of undrawn widgets)."""
+    return st.session_state.get(f"keep.{key}", default)
+
+
+def keep(key: str, default) -> dict:
+    """Widget kwargs: start from the kept value, keep every change (so reopening a tab restores its settings)."""
+    if key not in st.session_state:
+        st.session_state[key] = kept(key, default)
+    return dict(key=key, on_change=lambda: st.session_state.__setitem__(f"keep.{key}", st.session_state[key]))
+
+
 def label(card) -> str:
     return "Collapsed DCGAN" if card.entry.get("collapsed") else KIND[card.entry["loss"]]
 
@@ -59,9 +71,9 @@ def label(card) -> str:
 @st.fragment
 def samples_section(sampler, name):
     c1, c2, c3 = st.columns(3)
-    seed = c1.number_input("Seed", 0, 10**6, 0, key="gan.seed")
-    count = c2.slider("Samples", 1, 64, 32, key="gan.count")
-    psi = c3.slider("Truncation ψ", 0.1, 1.0, 1.0, 0.05, key="gan.psi",
+    seed = c1.number_input("Seed", 0, 10**6, **keep("gan.seed", 0))
+    count = c2.slider("Samples", 1, 64, **keep("gan.count", 32))
+    psi = c3.slider("Truncation ψ", 0.1, 1.0, step=0.05, **keep("gan.psi", 1.0),
                     help="z' = ψ·z pulls every latent vector toward the mean: smaller ψ, more typical but less "
                          "varied samples (the truncation trick of BigGAN/StyleGAN).")
     images = sampler.generate(sample_z(seed, count, sampler.latent_dim, psi))
@@ -78,7 +90,7 @@ def samples_section(sampler, name):
 
 
 def chosen_z(latent_dim: int) -> tuple[np.ndarray, int]:
-    seed, psi = st.session_state.get("gan.seed", 0), st.session_state.get("gan.psi", 1.0)
+    seed, psi = kept("gan.seed", 0), kept("gan.psi", 1.0)
     index = st.session_state.get("gan.chosen", 0)
     return sample_z(seed, index + 1, latent_dim, psi)[index], index
 
@@ -86,7 +98,8 @@ def chosen_z(latent_dim: int) -> tuple[np.ndarray, int]:
 @st.fragment
 def sliders_section(sampler, records):
     z, index = chosen_z(sampler.latent_dim)
-    mode = st.radio("Move along", ["principal directions", "raw dimensions"], horizontal=True, key="gan.slider_mode",
+    mode = st.radio("Move along", ["principal directions", "raw dimensions"], horizontal=True,
+                    **keep("gan.slider_mode", "principal directions"),
                     help="Principal directions: latent directions that change the images the most (the top principal "
                          "components of 2,000 samples, regressed on z at training time).")
     if mode == "principal directions":
@@ -94,12 +107,12 @@ def sliders_section(sampler, records):
         names = [f"direction {i + 1} ({e:.0%} of the image variance)"
                  for i, e in enumerate(records["latent_directions_explained"][:4])]
     else:
-        dims = st.multiselect("Dimensions", list(range(sampler.latent_dim)), [0, 1, 2, 3], max_selections=4,
-                              key="gan.dims") or [0]
+        dims = st.multiselect("Dimensions", list(range(sampler.latent_dim)), max_selections=4,
+                              **keep("gan.dims", [0, 1, 2, 3])) or [0]
         dirs = np.eye(sampler.latent_dim, dtype=np.float32)[dims]
         names = [f"z[{d}] (now {z[d]:+.2f})" for d in dims]
     cols = st.columns(len(dirs))
-    moves = np.array([c.slider(n, -3.0, 3.0, 0.0, 0.1, key=f"gan.move.{mode}.{i}") for i, (c, n)
+    moves = np.array([c.slider(n, -3.0, 3.0, step=0.1, **keep(f"gan.move.{mode}.{i}", 0.0)) for i, (c, n)
                       in enumerate(zip(cols, names))], np.float32)
     offsets = np.linspace(-3, 3, 7, dtype=np.float32)
     edited = z + moves @ dirs
@@ -114,9 +127,9 @@ def sliders_section(sampler, records):
 @st.fragment
 def interpolation_section(sampler):
     c1, c2, c3 = st.columns(3)
-    seed_a = c1.number_input("Seed A", 0, 10**6, 1, key="gan.seed_a")
-    seed_b = c2.number_input("Seed B", 0, 10**6, 2, key="gan.seed_b")
-    steps = c3.slider("Steps", 3, 12, 8, key="gan.steps")
+    seed_a = c1.number_input("Seed A", 0, 10**6, **keep("gan.seed_a", 1))
+    seed_b = c2.number_input("Seed B", 0, 10**6, **keep("gan.seed_b", 2))
+    steps = c3.slider("Steps", 3, 12, **keep("gan.steps", 8))
     z0, z1 = sample_z(seed_a, 1, sampler.latent_dim)[0], sample_z(seed_b, 1, sampler.latent_dim)[0]
     t = np.linspace(0, 1, steps)
     paths = {"linear": lerp(z0, z1, t), "spherical": slerp(z0, z1, t)}
@@ -157,14 +170,18 @@ def critic_section(sampler, records, card, dataset):
 @st.fragment
 def timeline_section(cards, dataset):
     runs = [c for c in cards if not c.entry.get("collapsed")]
-    if st.toggle("Also show the collapsed run", key="gan.tl_collapsed"):
+    if st.toggle("Also show the collapsed run", **keep("gan.tl_collapsed", False)):
         runs = list(cards)
     records = [loaded(cached_records, c.name) for c in runs]
     runs, records = [c for c, r in zip(runs, records) if r is not None], [r for r in records if r is not None]
     if not runs:
         return
     points = min(len(r["snapshot_steps"]) for r in records)
-    i = st.slider(f"Recorded point (of {points})", 1, points, points, key=f"gan.tl.{dataset}") - 1
+    key = f"gan.tl.{dataset}"
+    if kept(key, points) > points:          # fewer recorded points than when it was set (another model list)
+        st.session_state[f"keep.{key}"] = points
+        st.session_state.pop(key, None)
+    i = st.slider(f"Recorded point (of {points})", 1, points, **keep(key, points)) - 1
     for col, card, rec in zip(st.columns(len(runs)), runs, records):
         steps = rec["snapshot_steps"]
         step = int(steps[round(i * (len(steps) - 1) / max(points - 1, 1))])
@@ -186,8 +203,8 @@ def collapse_section(cards, dataset):
     healthy = [c for c in cards if not c.entry.get("collapsed")]
     collapsed = [c for c in cards if c.entry.get("collapsed")]
     c1, c2 = st.columns(2)
-    n = c1.select_slider("Samples judged", [100, 250, 500, 1000], 500, key="gan.meter_n")
-    seed = c2.number_input("Sampling seed", 0, 10**6, 0, key="gan.meter_seed")
+    n = c1.select_slider("Samples judged", [100, 250, 500, 1000], **keep("gan.meter_n", 500))
+    seed = c2.number_input("Sampling seed", 0, 10**6, **keep("gan.meter_seed", 0))
     shown = healthy[:1] + collapsed[:1]
     reference = shown[0].metrics.get("reference", {}) if shown else {}
     for col, card in zip(st.columns(max(len(shown), 1)), shown):
@@ -220,7 +237,8 @@ def nearest_section(sampler, dataset):
                                      [f"sample #{index}"] + [f"d = {d:.1f}" for d in dist],
                                      title="A generated sample and its 5 nearest training images", height=210),
                     key="gan.nearest")
-    st.caption(f"Searched in the CNN's dense1 features over a bundled subset of {len(bank['x']):,} of the 60,000 "
+    st.caption(f"Sample #{index} of seed {kept('gan.seed', 0)} (choose another on the Samples tab). "
+               f"Searched in the CNN's dense1 features over a bundled subset of {len(bank['x']):,} of the 60,000 "
                "training images. Similar digits, but not copies: the generator did not memorise its data.")
 
 

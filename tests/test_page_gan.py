@@ -152,3 +152,17 @@ def test_a_corrupt_weight_file_gives_a_clear_message(tmp_path, monkeypatch):
     assert not at.exception
     assert any("corrupt or were replaced" in e.value for e in at.error)
     st.cache_resource.clear()          # later tests must not see the corrupt copy's (absent) cache entries
+
+
+def test_settings_survive_a_visit_to_another_tab():
+    at = open_gan()
+    at.number_input(key="gan.seed").set_value(7).run()
+    at.slider(key="gan.count").set_value(12).run()
+    at.session_state["gan.tab"] = "Nearest training image"
+    at.run()
+    ok(at)
+    assert "of seed 7" in text_of(at)
+    at.session_state["gan.tab"] = "Samples"
+    at.run()
+    ok(at)
+    assert at.number_input(key="gan.seed").value == 7 and at.slider(key="gan.count").value == 12
