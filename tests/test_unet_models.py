@@ -181,7 +181,7 @@ def test_builder_from_manifest_config():
 
 def test_segmenter_probabilities_match_the_keras_model():
     model = randomised(build_segmenter("unet", classes=3, depth=2, base_filters=4), seed=6)
-    runner = seg.Segmenter(model)
+    runner = seg.Segmenter(model, bucket=4)       # pads only to the model's multiple: the oracle below does too
     img = np.random.default_rng(7).random((18, 26)).astype("float32")
     out = runner.run(img)
     assert out.probs.shape == (18, 26, 3)
@@ -201,7 +201,7 @@ def test_segmenter_probabilities_match_the_keras_model():
 
 def test_binary_segmenter_and_context_padding():
     model = randomised(build_segmenter("unet", classes=1, depth=2, base_filters=4), seed=8)
-    runner = seg.Segmenter(model)
+    runner = seg.Segmenter(model, bucket=4)
     img = np.random.default_rng(9).random((24, 20)).astype("float32")
     out = runner.run(img, context=6)
     padded = np.pad(img, ((6, 6 + 0), (6, 6 + 0)), mode="reflect")          # 36×32: already multiples of 4
@@ -211,3 +211,19 @@ def test_binary_segmenter_and_context_padding():
     np.testing.assert_allclose(out.probs.sum(-1), 1, atol=1e-6)
     assert np.array_equal(out.labels(0.7), (p >= 0.7).astype(np.uint8))
     assert out.maps["down0"].shape == (24, 20, 4)
+
+
+def test_segmenter_buckets_shapes_and_gates_skips():
+    model = randomised(build_segmenter("unet", classes=4, depth=2, base_filters=4), seed=10)
+    runner = seg.Segmenter(model, bucket=16, warm=((16, 32),))
+    img = np.zeros((13, 30), np.float32)
+    img[3:10, 5:25] = np.random.default_rng(11).random((7, 20))
+    out = runner.run(img, pad="constant")
+    x = np.pad(img, ((0, 3), (0, 2)))[None, ..., None]                    # black up to 16×32
+    logits = np.asarray(model(x))[0, :13, :30]
+    np.testing.assert_allclose(out.probs, np.exp(logits) / np.exp(logits).sum(-1, keepdims=True), atol=1e-5)
+    both = np.asarray(segmenter_views(model, [0, 1])(x)[0])[0, :13, :30]
+    off = runner.run(img, disabled=[0, 1], pad="constant", maps=False)
+    np.testing.assert_allclose(off.probs, np.exp(both) / np.exp(both).sum(-1, keepdims=True), atol=1e-5)
+    with pytest.raises(ValueError):
+        seg.Segmenter(build_segmenter("noskip", classes=2, depth=1, base_filters=2), bucket=4).run(img, disabled=[0])

@@ -46,73 +46,100 @@ def _legend(names: Sequence[str], colors: Sequence[str | None], present: Sequenc
                        marker=dict(size=12, color=colors[k], symbol="square")) for k in shown]
 
 
-def _png(rgb: np.ndarray) -> go.Image:
-    """An RGB uint8 image as a PNG data URI: several times smaller to send than the raw pixel array."""
+MAX_SIDE = 384      # larger images are shown at 1/2, 1/3, ... resolution: a page column is narrower anyway
+
+
+def _factor(shape, max_side: int) -> int:
+    return max(1, -(-max(shape[:2]) // max_side))
+
+
+def _down(img: np.ndarray, f: int, labels: bool = False) -> np.ndarray:
+    """Every f-th pixel (labels: a class must stay a class) or f×f block means (grey levels, probabilities)."""
+    if f == 1:
+        return img
+    if labels:
+        return img[f // 2::f, f // 2::f]
+    h, w = (img.shape[0] // f) * f, (img.shape[1] // f) * f
+    return img[:h, :w].reshape(h // f, f, w // f, f, *img.shape[2:]).mean(axis=(1, 3))
+
+
+def _png(rgb: np.ndarray, f: int = 1) -> go.Image:
+    """An RGB uint8 image as a PNG data URI (several times smaller to send than the pixel array), drawn in the
+    coordinates of the full-size image when it was shown at 1/f resolution."""
     buf = io.BytesIO()
     Image.fromarray(rgb).save(buf, format="PNG", compress_level=1)
-    return go.Image(source="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), hoverinfo="skip")
+    return go.Image(source="data:image/png;base64," + base64.b64encode(buf.getvalue()).decode(), hoverinfo="skip",
+                    x0=(f - 1) / 2, y0=(f - 1) / 2, dx=f, dy=f)
 
 
-def _hover(probs: np.ndarray | None, names: Sequence[str], labels: np.ndarray) -> go.Heatmap:
+def _hover(probs: np.ndarray | None, names: Sequence[str], labels: np.ndarray, f: int = 1) -> go.Heatmap:
     """An invisible heatmap over the image whose hover shows a pixel's class probabilities.
 
-    Two classes: both probabilities as numbers (z and customdata, sent compactly). More classes: the three most
-    likely as text (meant for small images such as digit scenes). Without probs: the pixel's class name."""
+    Two classes: both probabilities in percent, as two uint8 arrays (compact to send for a 512×512 slice). More
+    classes: the three most likely as text (meant for small images such as digit scenes). Without probs: the
+    pixel's class name. At 1/f resolution a hover cell is an f×f block (its mean probabilities)."""
     h, w = labels.shape
-    common = dict(opacity=0, showscale=False, colorscale=[[0, "black"], [1, "black"]])
+    common = dict(opacity=0, showscale=False, colorscale=[[0, "black"], [1, "black"]], x0=(f - 1) / 2,
+                  y0=(f - 1) / 2, dx=f, dy=f)
+    where = "row %{y}, col %{x}" if f == 1 else f"rows/cols %{{y}}±{f // 2} , %{{x}}±{f // 2}"
     if probs is not None and probs.shape[-1] == 2:
-        return go.Heatmap(z=probs[..., 1].astype(np.float32), customdata=probs[..., 0].astype(np.float32),
-                          hovertemplate=f"row %{{y}}, col %{{x}}<br>P({names[0]}) %{{customdata:.3f}}<br>"
-                                        f"P({names[1]}) %{{z:.3f}}<extra></extra>", **common)
+        p1 = np.round(probs[..., 1] * 100).astype(np.uint8)
+        return go.Heatmap(z=p1, customdata=(100 - p1).astype(np.uint8),
+                          hovertemplate=f"{where}<br>P({names[0]}) %{{customdata}}%<br>"
+                                        f"P({names[1]}) %{{z}}%<extra></extra>", **common)
     if probs is None:
         text = np.asarray(names, dtype=object)[labels]
     else:
-        top = np.argsort(-probs, axis=-1)[..., :3]
-        text = None
-        for rank in range(3):
-            k = top[..., rank]
-            part = np.char.add(np.char.add(np.asarray(names, dtype=str)[k], ": "),
-                               np.char.mod("%.3f", np.take_along_axis(probs, k[..., None], -1)[..., 0]))
-            text = part if text is None else np.char.add(np.char.add(text, "<br>"), part)
+        top = np.argsort(-probs, axis=-1)[..., :3].reshape(-1, 3)
+        vals = np.take_along_axis(probs.reshape(-1, probs.shape[-1]), top, -1)
+        flat = [f"{names[a]}: {x:.3f}<br>{names[b]}: {y:.3f}<br>{names[c]}: {z:.3f}"
+                for (a, b, c), (x, y, z) in zip(top.tolist(), vals.tolist())]
+        text = np.array(flat, dtype=object).reshape(h, w)
     return go.Heatmap(z=np.zeros((h, w), np.uint8), text=text,
-                      hovertemplate="row %{y}, col %{x}<br>%{text}<extra></extra>", **common)
+                      hovertemplate=where + "<br>%{text}<extra></extra>", **common)
+
+
+_LEGEND = dict(orientation="h", yanchor="top", y=-0.02, x=0, font=dict(size=11))
 
 
 def mask_overlay(gray: np.ndarray, labels: np.ndarray, names: Sequence[str], colors: Sequence[str | None],
                  opacity: float = 0.6, probs: np.ndarray | None = None, title: str = "", height: int = 360,
-                 legend: bool = True) -> go.Figure:
+                 legend: bool = True, max_side: int = MAX_SIDE) -> go.Figure:
     """The image with its label mask painted on top, a legend of the classes present, and (with `probs`
     (H, W, C)) each pixel's class probabilities on hover."""
-    fig = go.Figure([_png(blend(gray, labels, colors, opacity)),
-                     _hover(probs, names, labels)])
+    f = _factor(gray.shape, max_side)
+    small = _down(labels, f, labels=True)
+    fig = go.Figure([_png(blend(_down(gray, f), small, colors, opacity), f),
+                     _hover(None if probs is None else _down(probs, f), names, small, f)])
     if legend:
         fig.add_traces(_legend(names, colors, np.unique(labels).tolist()))
-    _square_axes(fig, title=title, height=height, showlegend=legend,
-                 legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, font=dict(size=11)))
-    return fig
+    return _square_axes(fig, title=title, height=height, showlegend=legend, legend=_LEGEND)
 
 
 def outcome_overlay(gray: np.ndarray, outcome: np.ndarray, class_name: str, opacity: float = 0.7,
-                    height: int = 360) -> go.Figure:
+                    height: int = 360, max_side: int = MAX_SIDE) -> go.Figure:
     """TP / FP / FN of one class (outcome from `segmentation.outcome_map`: 0 TN, 1 TP, 2 FP, 3 FN) over the image."""
     names = ("true negative", "true positive", "false positive", "false negative")
-    fig = go.Figure([_png(blend(gray, outcome, OUTCOME_COLORS, opacity)),
-                     _hover(None, names, outcome), *_legend(OUTCOME_NAMES, OUTCOME_COLORS, None)])
+    f = _factor(gray.shape, max_side)
+    small = _down(outcome, f, labels=True)
+    fig = go.Figure([_png(blend(_down(gray, f), small, OUTCOME_COLORS, opacity), f),
+                     _hover(None, names, small, f), *_legend(OUTCOME_NAMES, OUTCOME_COLORS, None)])
     counts = np.bincount(outcome.ravel(), minlength=4)
     return _square_axes(fig, title=f"“{class_name}”: TP {counts[1]}, FP {counts[2]}, FN {counts[3]} pixels",
-                        height=height, showlegend=True,
-                        legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, font=dict(size=11)))
+                        height=height, showlegend=True, legend=_LEGEND)
 
 
 def masks_side_by_side(gray: np.ndarray, panels: Sequence[tuple[str, np.ndarray]], colors: Sequence[str | None],
-                       names: Sequence[str], opacity: float = 0.6, height: int = 300) -> go.Figure:
+                       names: Sequence[str], opacity: float = 0.6, height: int = 300,
+                       max_side: int = 256) -> go.Figure:
     """Several label masks of the same image next to each other (e.g. U-Net | no skips | ground truth)."""
-    traces = [_png(blend(gray, labels, colors, opacity)) for _, labels in panels]
+    f = _factor(gray.shape, max_side)
+    small_gray = _down(gray, f)
+    traces = [_png(blend(small_gray, _down(labels, f, labels=True), colors, opacity), f) for _, labels in panels]
     fig = _panels(traces, [t for t, _ in panels], height, gap=0.02)
     present = sorted(set().union(*(np.unique(labels).tolist() for _, labels in panels)))
     fig.add_traces(_legend(names, colors, present))
-    fig.update_layout(showlegend=True, legend=dict(orientation="h", yanchor="top", y=-0.02, x=0, font=dict(size=11)),
-                      xaxis=dict(_AXIS, domain=fig.layout.xaxis.domain))
+    fig.update_layout(showlegend=True, legend=_LEGEND, xaxis=dict(_AXIS, domain=fig.layout.xaxis.domain))
     return fig
 
 

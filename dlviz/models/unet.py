@@ -30,9 +30,10 @@ KINDS = ("unet", "noskip")
 
 
 def _wire(get: Callable, kind: str, classes: int, depth: int, base_filters: int,
-          disabled: Iterable[int] = ()) -> tuple[keras.KerasTensor, keras.KerasTensor, dict]:
+          disabled: Iterable[int] = (), gates=None) -> tuple[keras.KerasTensor, keras.KerasTensor, dict]:
     """The architecture, top to bottom. `get(name, make)` returns the layer called `name`: a new one (`make()`)
-    when building, the model's own when rewiring. Returns (inputs, logits, {level name: feature map})."""
+    when building, the model's own when rewiring. `gates`: an optional (N, depth) input multiplying each skip.
+    Returns (inputs, logits, {level name: feature map})."""
     disabled = set(disabled)
 
     def block(x, filters: int, name: str):
@@ -65,6 +66,8 @@ def _wire(get: Callable, kind: str, classes: int, depth: int, base_filters: int,
         x = get(f"up{level}", lambda: layers.Conv2DTranspose(filters, 2, strides=2, name=f"up{level}"))(x)
         if kind == "unet":                                                       # (H/2^l, W/2^l, 2·f·2^l)
             skip = skips[level] * 0.0 if level in disabled else skips[level]
+            if gates is not None:                                                # (N,) -> (N, 1, 1, 1)
+                skip = skip * keras.ops.reshape(gates[:, level], (-1, 1, 1, 1))
             x = get(f"skip{level}", lambda: layers.Concatenate(name=f"skip{level}"))([x, skip])
         x = block(x, filters, f"dec{level}")                                     # (H/2^l, W/2^l, f·2^l)
         maps[f"dec{level}"] = x
@@ -84,9 +87,12 @@ def build_segmenter(kind: str = "unet", classes: int = 11, depth: int = 3, base_
     return model
 
 
-def segmenter_views(model: keras.Model, disabled: Iterable[int] = ()) -> keras.Model:
+def segmenter_views(model: keras.Model, disabled: Iterable[int] = (), gated: bool = False) -> keras.Model:
     """The same trained layers wired again: outputs [logits, down0.., bottleneck, dec.. maps]; skips in
-    `disabled` (levels) receive zeros. Output names are in `model.map_names` of the returned model."""
+    `disabled` (levels) receive zeros. Output names are in `model.map_names` of the returned model.
+
+    gated (U-Net only): a second input `skip_gates` (N, depth) multiplies each skip (1 = on, 0 = off), so one
+    compiled function serves every combination of switched-off skips."""
     kind, depth = _kind_depth(model)
     classes = model.get_layer("logits").filters
     base = model.get_layer("down0_conv1").filters
@@ -95,8 +101,11 @@ def segmenter_views(model: keras.Model, disabled: Iterable[int] = ()) -> keras.M
         raise ValueError("only a U-Net has skip connections to disable")
     if any(not 0 <= level < depth for level in disabled):
         raise ValueError(f"skip levels are 0..{depth - 1}, got {disabled}")
-    inputs, logits, maps = _wire(lambda name, make: model.get_layer(name), kind, classes, depth, base, disabled)
-    views = keras.Model(inputs, [logits, *maps.values()], name=f"{model.name}_views")
+    gates = keras.Input((depth,), name="skip_gates") if gated and kind == "unet" else None
+    inputs, logits, maps = _wire(lambda name, make: model.get_layer(name), kind, classes, depth, base, disabled,
+                                 gates)
+    views = keras.Model(inputs if gates is None else [inputs, gates], [logits, *maps.values()],
+                        name=f"{model.name}_views")
     views.map_names = list(maps)
     return views
 

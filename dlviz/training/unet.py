@@ -58,6 +58,9 @@ def add_commands(sub, common) -> None:
     p.add_argument("--eval-scenes", type=int, default=EVAL_SCENES, help="test-digit scenes for the metrics")
     p.add_argument("--limit", type=int, help="use only the first N digits / 3 slices (smoke tests)")
     p.add_argument("--name", help="manifest name (default seg_<task>_<kind>)")
+    p.add_argument("--resume", action="store_true",
+                   help="continue training the model already in --out under this name for --epochs more epochs "
+                        "(fresh scenes/crops, a new learning-rate schedule); its earlier stages stay in the manifest")
     p.set_defaults(run=run)
 
     s = sub.add_parser("unet-samples", parents=[common], help="write the U-Net page's bundled samples")
@@ -74,7 +77,7 @@ def run(args, command: str) -> dict:
         raise SystemExit("the membrane task trains the U-Net only")
     return train(args.task, args.kind, args.data, seed=args.seed, out_dir=Path(args.out), limit=args.limit,
                  name=args.name, learning_rate=args.learning_rate, eval_scenes=args.eval_scenes,
-                 command=command, **options)
+                 command=command, resume=args.resume, **options)
 
 
 def _membrane(data) -> dict[str, np.ndarray]:
@@ -92,7 +95,7 @@ def _mnist(data):
 
 def train(task: str, kind: str, data, epochs: int, per_epoch: int, batch_size: int, depth: int, base_filters: int,
           learning_rate: float, seed: int, out_dir: Path, limit: int | None = None, name: str | None = None,
-          eval_scenes: int = EVAL_SCENES, command: str = "") -> dict:
+          eval_scenes: int = EVAL_SCENES, command: str = "", resume: bool = False) -> dict:
     import keras
 
     from dlviz.models import build
@@ -100,7 +103,21 @@ def train(task: str, kind: str, data, epochs: int, per_epoch: int, batch_size: i
     seed_everything(seed)
     classes = 11 if task == "digits" else 1
     config = {"kind": kind, "classes": classes, "depth": depth, "base_filters": base_filters}
-    model = build("unet", **config)
+    name = name or model_name(task, kind)
+    stages, first_epoch = [], 0
+    if resume:      # continue a trained model: same architecture, its weights, epochs numbered on from its own
+        previous = registry.model_card(name, out_dir).entry
+        config = previous["config"]
+        if previous.get("seed") != seed:
+            raise SystemExit(f"{name} was trained with --seed {previous.get('seed')}; resume with the same seed")
+        stages = previous.get("stages") or [{k: previous.get(k) for k in (
+            "command", "epochs", "per_epoch", "batch_size", "learning_rate", "training_seconds")}
+            | {"mean_iou": previous["metrics"].get("mean_iou"),
+               "pixel_accuracy": previous["metrics"].get("pixel_accuracy")}]
+        first_epoch = sum(stage["epochs"] for stage in stages)
+        model = registry.load_model(name, out_dir)
+    else:
+        model = build("unet", **config)
     steps = epochs * int(np.ceil(per_epoch / batch_size))
     schedule = keras.optimizers.schedules.CosineDecay(learning_rate, decay_steps=steps, alpha=0.01)
     loss = (keras.losses.SparseCategoricalCrossentropy(from_logits=True) if classes > 1
@@ -128,15 +145,13 @@ def train(task: str, kind: str, data, epochs: int, per_epoch: int, batch_size: i
 
     started = time.time()
     print(f"training {model.name} ({model.count_params()} parameters) on {task}: {epochs} epochs × {per_epoch}, "
-          f"batch {batch_size}, seed {seed}", flush=True)
+          f"batch {batch_size}, seed {seed}" + (f", resumed after {first_epoch} epochs" if resume else ""), flush=True)
     for epoch in range(epochs):
-        x, y = batch_for(epoch)
+        x, y = batch_for(first_epoch + epoch)
         model.fit(x, y, batch_size=batch_size, epochs=epoch + 1, initial_epoch=epoch, shuffle=False,
                   verbose=fit_verbosity())
         print(f"epoch {epoch + 1}/{epochs} done ({time.time() - started:.0f} s)", flush=True)
     seconds = time.time() - started
-
-    name = name or model_name(task, kind)
     file = f"{name}.weights.h5"
     out_dir.mkdir(parents=True, exist_ok=True)
     model.save_weights(out_dir / file)
@@ -163,10 +178,18 @@ def train(task: str, kind: str, data, epochs: int, per_epoch: int, batch_size: i
     card = {
         "family": "unet", "title": title, "config": config, "file": file, "task": task, **data_info,
         "input_shape": [None, None, 1], "layers": registry.layer_summary(model),
-        "params": int(model.count_params()), "seed": seed, "epochs": epochs, "per_epoch": per_epoch,
-        "batch_size": batch_size, "learning_rate": learning_rate, "training_seconds": round(seconds, 1),
+        "params": int(model.count_params()), "seed": seed, "epochs": first_epoch + epochs, "per_epoch": per_epoch,
+        "batch_size": batch_size, "learning_rate": learning_rate,
+        "training_seconds": round(seconds + sum(stage["training_seconds"] for stage in stages), 1),
         "command": command, "metrics": metrics,
     }
+    if resume:      # every stage's command, schedule and result, in order (the last one is this run)
+        card["stages"] = stages + [{"command": command, "epochs": epochs, "per_epoch": per_epoch,
+                                    "batch_size": batch_size, "learning_rate": learning_rate,
+                                    "training_seconds": round(seconds, 1), "mean_iou": metrics.get("mean_iou"),
+                                    "pixel_accuracy": metrics.get("pixel_accuracy")}]
+        if task == "digits":
+            card["train_scenes"] = card["epochs"] * per_epoch
     registry.write_entry(name, card, out_dir)
     print(f"{name}: {headline} ({seconds:.0f} s) -> {out_dir / file}", flush=True)
     return card
