@@ -43,6 +43,13 @@ def cached_meter(name: str, n: int, seed: int) -> dict:
     return gan_sampler.collapse_meter(cached_sampler(name), cached_judge(registry.model_card(name).dataset), n, seed)
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_samples(name: str, seed: int, psi: float) -> np.ndarray:
+    """The 64 samples of a seed (sample_z is prefix-stable: any count shows the first ones of these)."""
+    sampler = cached_sampler(name)
+    return sampler.generate(sample_z(seed, 64, sampler.latent_dim, psi))
+
+
 def loaded(what, *args):
     """`what(*args)`, or None after a clear message when a weight or data file is missing or corrupt."""
     try:
@@ -76,7 +83,7 @@ def samples_section(sampler, name):
     psi = c3.slider("Truncation ψ", 0.1, 1.0, step=0.05, **keep("gan.psi", 1.0),
                     help="z' = ψ·z pulls every latent vector toward the mean: smaller ψ, more typical but less "
                          "varied samples (the truncation trick of BigGAN/StyleGAN).")
-    images = sampler.generate(sample_z(seed, count, sampler.latent_dim, psi))
+    images = cached_samples(name, seed, psi)[:count]
     chosen = min(st.session_state.get("gan.chosen", 0), count - 1)
     event = st.plotly_chart(gfig.sample_grid(images, 8, selected=chosen, clickable=True), key=f"gan.grid.{name}",
                             on_select="rerun", selection_mode="points")
