@@ -13,7 +13,8 @@ written once to `artifacts/bench_inputs/` (git-ignored) and reused.
 Each measurement runs in a fresh Python process (so nothing cached or already allocated helps), timed from the
 parent; the peak resident set size is the child's own `ru_maxrss` (from `os.wait4`). The input-path row is what one
 upload costs the server: `decode_image` (as the upload tab calls it), `limit_size` to the stored size and the
-per-dataset preprocessing (`model_view`); "baseline" is the same process importing the modules without a file.
+per-dataset preprocessing (`model_view`); "baseline" is the same process importing the modules without a file,
+and the 28-pixel PNG is the floor of the CLI (importing TensorFlow and loading the model dominate it).
 Targets (issue 5): every accepted file ≤ 1 GB peak RSS and ≤ 3 s through the CLI.
 """
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _photo_like(side: int) -> Image.Image:
     return Image.fromarray(np.clip(img, 0, 255).astype(np.uint8))
 
 
-FILE_NAMES = ("png_1bit_36mp.png", "png_L_36mp.png", "png_RGB_36mp.png", "png_LA_transparent_36mp.png",
+FILE_NAMES = ("png_tiny_28px.png", "png_1bit_36mp.png", "png_L_36mp.png", "png_RGB_36mp.png", "png_LA_transparent_36mp.png",
               "png_RGBA_transparent_36mp.png", "png_RGBA_transparent_40mp.png", "png_P_transparency_36mp.png",
               "png_I16_36mp.png", "png_RGB48_36mp.png", "png_RGBA64_transparent_36mp.png", "jpeg_36mp.jpg",
               "jpeg_progressive_36mp.jpg", "gif_36mp.gif", "webp_lossless_16mp.webp")
@@ -117,6 +118,7 @@ def build_files(out: Path = OUT) -> dict[str, Path]:
         gray = Image.eval(mask_img(), lambda v: 235 - v * 200 // 255)
         return gray.convert(mode)
 
+    make("png_tiny_28px.png", lambda p: _digit_mask(28).save(p, "PNG"))     # the floor: what any file costs
     make("png_1bit_36mp.png", lambda p: Image.eval(mask_img(), lambda v: 255 - v).convert("1").save(p, "PNG"))
     make("png_L_36mp.png", lambda p: light("L").save(p, "PNG"))
     make("png_RGB_36mp.png", lambda p: light("RGB").save(p, "PNG"))

@@ -173,7 +173,7 @@ PROFILE_TARGETS: list[tuple[str | types.ModuleType, str]] = [
     ("dlviz.explain", "Inspector.run"),
     ("dlviz.explain", "output_arithmetic"),
     ("dlviz.explain", "layer_table"),
-    ("dlviz.inputs", "model_view"),
+    ("dlviz.ui.input_picker", "model_view"),          # the picker's own reference (dlviz.inputs re-exports it)
     ("dlviz.playground", "convolve"),
     ("dlviz.downsampling", "downsample_all"),
     ("dlviz.downsampling", "busiest_crop"),

@@ -25,8 +25,10 @@ pytestmark = pytest.mark.browser
 ARTIFACTS = ROOT / "artifacts"
 VIEWPORT = {"width": 1400, "height": 1000}
 EMPTY_HINT = "Draw a digit on the canvas"
-DRAWN = ["1", "0", "7", "3", "4"]          # the order matters a little: the last one is not a 7 (see the upload test)
-EASY = {"1", "0", "7"}
+DRAWN = ["1", "0", "7", "2", "5", "6", "8", "9", "3", "4"]   # every digit; the last one is not a 7 (upload test)
+# A garment drawn white on black like the training data: trousers, two legs joined at the waist.
+TROUSERS = [[(0.40, 0.12), (0.60, 0.12)], [(0.40, 0.12), (0.38, 0.50), (0.36, 0.88)],
+            [(0.60, 0.12), (0.62, 0.50), (0.64, 0.88)], [(0.45, 0.14), (0.44, 0.40)], [(0.55, 0.14), (0.56, 0.40)]]
 
 
 # --------------------------------------------------------------------------- fixtures
@@ -230,8 +232,7 @@ def test_drawn_digits_are_recognised_and_feature_maps_render(app):
     (ARTIFACTS / "drawing_results.json").write_text(json.dumps(results, indent=1, ensure_ascii=False) + "\n")
     print("\ndrawn digit -> prediction:", results)
     wrong = {d: t for d, t in results.items() if predicted_class(t) != d}
-    assert not (wrong.keys() & EASY), f"easy digits misread: {wrong} (all: {results})"
-    assert len(wrong) <= 1, f"more than one drawn digit misread: {wrong}"
+    assert not wrong, f"drawn digits misread: {wrong} (all: {results})"      # the README says every one is read
     app.full_screenshot(ARTIFACTS / "convolution_draw.png")
 
 
@@ -393,3 +394,63 @@ def test_a_drawing_survives_a_round_trip_to_another_page(app):
         const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
         let n = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) n++; return n / (d.length / 4); }))""")
     assert ink > 0.03, f"only {ink:.1%} of the canvas is ink after coming back"
+
+
+def test_a_garment_drawn_with_fashion_selected(app):
+    """The Fashion-MNIST path from the canvas: the garment recipe (longest side 28), its caption, a garment class."""
+    from dlviz.datasets import FASHION
+
+    on_page(app, "/convolution", "Convolution & feature maps")
+    page = app.page
+    app.act(page.locator('[data-testid="stButtonGroup"]').get_by_text("Fashion-MNIST").click)
+    app.wait_until("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
+                   ".includes('the way Fashion-MNIST was made')")
+    app.clear_canvas()
+    app.draw(TROUSERS)
+    title = wait_prediction(app)
+    assert predicted_class(title) in FASHION.classes
+    assert predicted_class(title) == "Trouser", title
+    assert "longest side resized to 28" in app.main_text()
+    app.full_screenshot(ARTIFACTS / "convolution_fashion_draw.png")
+    app.act(page.locator('[data-testid="stButtonGroup"]').get_by_text("MNIST digits").click)
+    app.wait_until("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
+                   ".includes('the way MNIST was made')")
+
+
+def test_clicking_a_pooled_cell_shows_its_window(app):
+    on_page(app, "/convolution", "Convolution & feature maps")
+    ensure_drawing(app, "3")
+    app.switch_page("Pooling")
+    page = app.page
+    page.get_by_role("heading", name="Pooling", level=1).wait_for()
+    app.wait_until("() => document.querySelectorAll('.js-plotly-plot').length >= 4")
+    target = (2, 1)
+    pos = page.evaluate("""([row, col]) => {
+        for (const g of document.querySelectorAll('.js-plotly-plot')) {
+            const title = g.querySelector('.gtitle');
+            if (!title || title.textContent !== 'max') continue;
+            g.scrollIntoView({block: 'center'});
+            for (const t of g._fullData) {
+                const cd = t.customdata; if (t.type !== 'scatter' || !cd) continue;
+                for (let i = 0; i < cd.length; i++) {
+                    const c = Array.from(cd[i]).map(Number);
+                    if (c[1] === row && c[2] === col) {
+                        const xa = g._fullLayout['xaxis' + t.xaxis.slice(1)], ya = g._fullLayout['yaxis' + t.yaxis.slice(1)];
+                        const box = g.querySelector('.main-svg').getBoundingClientRect();
+                        return [box.left + xa._offset + xa.l2p(Number(t.x[i])), box.top + ya._offset + ya.l2p(Number(t.y[i]))];
+                    }
+                }
+            }
+        }
+        return null;
+    }""", list(target))
+    assert pos is not None, "no clickable max-pooling grid"
+    app.act(lambda: page.mouse.click(*pos))
+    try:
+        app.wait_until("(t) => document.querySelector('[data-testid=\"stMain\"]').innerText.includes(t)",
+                       f"Output [{target[0]}, {target[1]}] of the crop", timeout=15_000)
+    except Exception:
+        pytest.fail(f"clicked max-pool cell {target}; the page says: "
+                    + next((l for l in app.main_text().split("\n") if l.startswith("Output [")), "nothing"))
+    page.get_by_text("The numbers").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "pooling_click.png"))

@@ -130,7 +130,7 @@ class Stages:
     def panels(self) -> list[tuple[str, np.ndarray]]:
         """(title, image) pairs for the "what the model sees" strip, left to right."""
         first = self.original if self.original.ndim == 3 else self.original / 255.0
-        what = "garment only" if self.dataset == "fashion" else "ink only"
+        what = "garment" if self.dataset == "fashion" else "ink only"
         return [("input", first),
                 ("grey, inverted" if self.inverted else "grey", 1.0 - self.gray if self.inverted else self.gray),
                 (what, self.ink),
