@@ -43,7 +43,8 @@ def build_encoder(latent_dim: int, code_activation: str | None = None, sparsity:
 # ## The decoder: the mirror image, transposed convolutions back up to 28×28
 # filters=(32,): one transposed convolution to 14×14, then straight to the 28×28 pixels (the autoencoders; on a CPU
 # it trains several times faster than keras-io's). filters=(32, 16): a second one to 28×28×16 and a 3×3
-# convolution to the pixels, for the 2-D VAE, whose loss the first decoder limited (~158 instead of ≤ 150).
+# convolution to the pixels: a better 2-D VAE (its loss was still falling past the first decoder's ~158) but
+# about 4× the cost per decoded image; the trained models use (32,).
 def build_decoder(latent_dim: int, filters: tuple[int, ...] = (32,)) -> keras.Model:
     code = keras.Input(shape=(latent_dim,), name="code")                                            # (latent_dim,)
     x = layers.Dense(7 * 7 * filters[0], activation="relu", name="dense")(code)                    # (7·7·f1,)

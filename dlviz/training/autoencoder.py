@@ -47,7 +47,7 @@ def config_for(kind: str, latent_dim: int | None, sparsity: float | None,
                decoder_filters: list[int] | None = None) -> tuple[str, dict]:
     """(family, builder config) of a kind."""
     if kind == "vae2d":
-        return "vae", {"latent_dim": latent_dim or 2, "decoder_filters": decoder_filters or [32, 16]}
+        return "vae", {"latent_dim": latent_dim or 2, "decoder_filters": decoder_filters or [32]}
     if kind == "ae2d":
         config = {"latent_dim": latent_dim or 2, "code_activation": None, "kind": kind}
         return "autoencoder", {**config, "decoder_filters": decoder_filters} if decoder_filters else config
@@ -70,8 +70,8 @@ def add_commands(sub, common) -> None:
     p.add_argument("--latent-dim", type=int, help="code size (default 2 for ae2d/vae2d, 16 otherwise)")
     p.add_argument("--sparsity", type=float, help="L1 penalty on the code of ae_sparse (default 1e-3)")
     p.add_argument("--decoder-filters", type=lambda v: [int(f) for f in v.split(",")],
-                   help="filters of the decoder's transposed convolutions, e.g. 32,16 (default: 32,16 for vae2d, "
-                        "32 otherwise)")
+                   help="filters of the decoder's transposed convolutions: 32 (default) or 32,16 (a second one "
+                        "at 28×28: a better 2-D VAE, several times slower to train and to decode)")
     p.add_argument("--limit", type=int, help="train on the first N images only (smoke tests)")
     p.add_argument("--name", help="manifest name (default <kind>_<dataset>)")
     p.add_argument("--evaluate-only", action="store_true",
