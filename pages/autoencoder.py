@@ -13,7 +13,8 @@ from dlviz.ui.shell import enter_app
 
 enter_app()
 
-SCORES = {"bce": "binary cross-entropy summed over the pixels (the training loss)", "mse": "MSE per image"}
+SCORES = {"kl": "cross-entropy minus the image's own entropy (Σ KL per pixel)", "mse": "MSE per image",
+          "bce": "binary cross-entropy summed over the pixels (the training loss)"}
 SHOWN = 2000            # test codes drawn on a latent scatter (3,000 are stored: PCA and ranges use them all)
 TABS = ["Reconstruction", "Denoising", "Sparsity", "Anomaly", "Latent space", "Manifold grid", "Interpolation",
         "VAE mechanics", "Sampling"]
@@ -111,7 +112,7 @@ def anomaly_tab(x, dataset):
     k = st.slider("Threshold = mean + k·std of the test errors; k =", 0.0, 6.0, 3.0, 0.25, key="ae.anomaly.k")
     normal = data[f"errors_{score}"]
     t = anomaly.threshold(normal, k)
-    errors = {"mse": latent.mse_per_image, "bce": latent.bce_per_image}[score]
+    errors = {"mse": latent.mse_per_image, "bce": latent.bce_per_image, "kl": latent.excess_bce_per_image}[score]
     error = float(errors(x[None], coder("ae", dataset).reconstruct(x)[1])[0])
     verdict = "anomaly" if t.is_anomaly(error) else "normal"
     names = get_dataset(dataset).title, get_dataset(other_dataset(dataset)).title
@@ -128,7 +129,8 @@ def anomaly_tab(x, dataset):
         st.markdown(f"At this k, {fp:.1%} of the normal test images are flagged and {tp:.1%} of the {names[1]} "
                     f"test images are caught.")
     st.caption(f"Score: {unit}, under the {KIND_TITLES['ae']} trained on {names[0]} only; the other dataset's test "
-               f"images play the anomalies (AUROC with MSE instead: {metric('ae', dataset, 'anomaly_auroc_mse'):.4f})."
+               f"images play the anomalies (AUROC with MSE: {metric('ae', dataset, 'anomaly_auroc_mse'):.4f}, with "
+               f"plain cross-entropy: {metric('ae', dataset, 'anomaly_auroc_bce'):.4f})."
                " Try a scribble or a letter in the Draw tab.")
 
 

@@ -112,7 +112,7 @@ def test_training_writes_manifest_metrics_and_page_data(trained):
     assert m["test_loss"] == pytest.approx(m["test_reconstruction_loss"] + m["test_kl"])
     assert 0 <= m["anomaly_auroc"] <= 1 and m["anomaly_dataset"] == "fashion"
     assert 0 <= cards["ae_mnist"].metrics["near_zero_share"] <= 1
-    assert m["anomaly_score"] == "bce" and m["anomaly_auroc"] == m["anomaly_auroc_bce"]
+    assert m["anomaly_score"] == "kl" and m["anomaly_auroc"] == m["anomaly_auroc_kl"]
     denoise = cards["ae_denoise_mnist"].metrics
     assert set(denoise["plain_ae_noisy_mse"]) == {"gaussian", "salt_pepper", "erasing"}
     data = registry.load_extra("vae2d_mnist", "latent", trained)

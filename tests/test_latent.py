@@ -136,6 +136,18 @@ def test_bce_per_image_matches_keras_sum_over_pixels():
     np.testing.assert_allclose(latent.bce_per_image(x, p), expected, rtol=2e-5)
 
 
+def test_excess_bce_is_the_bernoulli_kl_and_ignores_how_grey_an_image_is():
+    x = np.array([[1.0, 0.0, 0.5]])
+    p = np.array([[0.9, 0.2, 0.75]])
+    kl = -math.log(0.9) - math.log(0.8) + (0.5 * math.log(0.5 / 0.75) + 0.5 * math.log(0.5 / 0.25))
+    assert latent.excess_bce_per_image(x, p)[0] == pytest.approx(kl, rel=1e-5)
+    grey = np.full((1, 28, 28), 0.5)
+    assert latent.bce_per_image(grey, grey)[0] == pytest.approx(784 * math.log(2), rel=1e-6)   # rebuilt exactly...
+    assert latent.excess_bce_per_image(grey, grey)[0] == pytest.approx(0.0, abs=1e-6)          # ...costs nothing
+    rng = np.random.default_rng(0)
+    assert np.all(latent.excess_bce_per_image(rng.random((5, 9)), rng.random((5, 9))) >= 0)
+
+
 def test_kl_per_image_hand_computed():
     # 1-D closed form: KL(N(μ, σ²) ‖ N(0, 1)) = -log σ + (σ² + μ²) / 2 - 1/2
     z_mean = np.array([[1.0, 0.0]])
