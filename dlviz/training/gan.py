@@ -62,6 +62,9 @@ def add_commands(sub, common) -> None:
     p.add_argument("--resume", action="store_true",
                    help="continue the run --name (or the default name) found in --out for --steps more steps: its "
                         "weights, config and records are kept (optimizer state is not saved, so Adam restarts)")
+    p.add_argument("--init-from", metavar="NAME",
+                   help="start from the weights (and architecture) of another run in --out, with fresh records: "
+                        "e.g. a healthy DCGAN that the --collapse settings then break")
     p.add_argument("--ema", type=float, default=0.0,
                    help="keep an exponential moving average of the generator's weights with this decay (e.g. "
                         "0.999) and save/evaluate that generator (Yazıcı et al. 2019)")
@@ -144,11 +147,19 @@ def train_gan(args, command: str) -> dict:
         config.update(real_label=args.real_label, g_steps=args.g_steps)
     else:
         config.update(n_critic=args.n_critic, gp_weight=10.0)
+    start = None
+    if args.init_from:
+        source = registry.model_card(args.init_from, out)
+        start = {"name": args.init_from, "steps": source.entry["steps"], "command": source.entry["command"],
+                 "weights": registry.verified_weights_path(source, out)}
+        # the source's architecture, this run's training settings
+        config = {**source.entry["config"], **{k: v for k, v in config.items() if k not in
+                                                ("latent_dim", "gen_filters", "disc_filters", "batchnorm")}}
     if previous:
         config = dict(previous["entry"]["config"])
     gan = build("gan", **config)
-    if previous:
-        gan.load_weights(previous["weights"])
+    if previous or start:
+        gan.load_weights((previous or start)["weights"])
     beta_2 = 0.9 if args.loss == "wgan_gp" else 0.999
     gan.compile(d_optimizer=keras.optimizers.Adam(args.d_lr, beta_1=0.5, beta_2=beta_2),
                 g_optimizer=keras.optimizers.Adam(args.g_lr, beta_1=0.5, beta_2=beta_2))
@@ -160,7 +171,7 @@ def train_gan(args, command: str) -> dict:
         sampling.set_weights(gan.generator.get_weights())
         pairs = list(zip(sampling.weights, gan.generator.weights))
 
-        @tf.function
+        @tf.function(autograph=False)          # a plain Python loop over the variables, unrolled once
         def ema_update():
             for average, weight in pairs:
                 average.assign(args.ema * average + (1.0 - args.ema) * weight)
@@ -255,6 +266,7 @@ def train_gan(args, command: str) -> dict:
                             + local_step * args.batch_size / len(real), 2), "train_images": int(len(real)),
             "optimizer": {"g_lr": args.g_lr, "d_lr": args.d_lr, "beta_1": 0.5, "beta_2": beta_2},
             "ema": args.ema or None,
+            "init_from": {k: v for k, v in start.items() if k != "weights"} if start else None,
             "training_seconds": round(sum(s.get("training_seconds", 0) for s in stages) + training_seconds, 1),
             "command": " && ".join([s["command"] for s in stages] + [command]),
             "metrics": {**report, "judge": judge.name, "judge_layer": JUDGE_LAYER, "reference": reference["report"]},
