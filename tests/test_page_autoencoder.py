@@ -97,16 +97,17 @@ def test_sparsity_tab_reports_near_zero_shares():
     assert "L1 penalty" in text_of(at)
 
 
-def test_anomaly_tab_sample_is_normal_and_scribble_is_not():
+def test_anomaly_tab_sample_is_normal_and_a_letter_is_not():
     at = open_tab(open_page(), "Anomaly")
     assert "**normal**" in text_of(at)
     assert "AUC" in title_texts(at)
     at.slider(key="ae.anomaly.k").set_value(0.0).run()       # threshold = the mean: about half of digits flagged
     assert not at.exception
-    scribble = np.zeros((280, 280, 3), np.uint8)
-    for i in range(0, 280, 20):                               # a dense hatch: nothing like a digit
-        scribble[i:i + 8, :] = 255
-        scribble[:, i:i + 8] = 255
+    from PIL import Image, ImageDraw
+
+    letter = Image.new("RGB", (280, 280), "black")            # a letter M drawn like a digit: not a digit
+    ImageDraw.Draw(letter).line([(50, 240), (60, 40), (140, 170), (220, 40), (230, 240)], fill="white", width=26)
+    scribble = np.asarray(letter)
     at.slider(key="ae.anomaly.k").set_value(3.0).run()
     upload(at, scribble)
     assert "**anomaly**" in text_of(at)
