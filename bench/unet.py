@@ -29,13 +29,16 @@ def naive_segmenter_run(self, image, disabled=(), maps=True, context=0, pad="ref
                             (context, context + (-(w + 2 * context)) % self.multiple)), mode=mode)
     outs = segmenter_views(self.model, disabled).predict(padded[None, :, :, None].astype("float32"), verbose=0)
     logits = np.asarray(outs[0][0])[context:context + h, context:context + w]
+    f = [padded.shape[0] // np.asarray(o).shape[1] for o in outs[1:]]
+    maps = {name: np.asarray(o[0])[context // k:context // k + -(-h // k), context // k:context // k + -(-w // k)]
+            for name, o, k in zip(self.map_names, outs[1:], f)} if maps else {}
     if self.binary:
         p = 1 / (1 + np.exp(-logits[..., 0]))
         probs = np.stack([1 - p, p], -1)
     else:
         e = np.exp(logits - logits.max(-1, keepdims=True))
         probs = e / e.sum(-1, keepdims=True)
-    return seg.Segmentation(probs.astype("float32"), {})
+    return seg.Segmentation(probs.astype("float32"), maps)
 
 
 @contextlib.contextmanager
