@@ -142,6 +142,10 @@ def test_training_writes_loadable_models_with_metrics(tiny_unet_run):
         assert set(m["iou"]) == set(seg.SCENE_CLASSES) and 0 <= m["pixel_accuracy"] <= 1
         assert entry["command"].startswith("python -m dlviz.train unet --task digits")
         assert registry.load_model(name, out).output_shape == (None, None, None, 11)
+    import h5py
+
+    with h5py.File(out / "seg_digits_unet.weights.h5") as f:      # weights only, no optimizer state
+        assert "optimizer" not in f
     membrane = manifest["models"]["seg_membrane_unet"]
     assert membrane["config"]["classes"] == 1 and membrane["metrics"]["held_out_slices"] == [25]
     assert set(membrane["metrics"]["dice"]) == {"membrane", "cell interior"}

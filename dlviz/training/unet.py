@@ -154,7 +154,11 @@ def train(task: str, kind: str, data, epochs: int, per_epoch: int, batch_size: i
     seconds = time.time() - started
     file = f"{name}.weights.h5"
     out_dir.mkdir(parents=True, exist_ok=True)
-    model.save_weights(out_dir / file)
+    # Weights only: Keras writes a compiled model's optimizer state into save_weights' file too (Adam's two
+    # moments triple the file), so the weights are copied into a fresh, uncompiled model of the same config.
+    plain = build("unet", **config)
+    plain.set_weights(model.get_weights())
+    plain.save_weights(out_dir / file)
 
     if task == "digits":
         metrics = evaluate_digits(model, mnist, eval_scenes)
