@@ -32,7 +32,9 @@ FIXED_COUNT = 36
 SCORE_COUNT = 1000         # discriminator scores kept for real test images and for generated ones
 BANK_SIZE = 3000           # training images shipped for the nearest-neighbour view
 
-COLLAPSE = {"g_lr": 2e-3, "d_lr": 2e-5, "real_label": 1.0, "batch_size": 16, "g_steps": 3, "batchnorm": False}
+# Mode collapse on purpose: the generator keeps training against a discriminator that no longer learns (lr 0), so
+# every z is pushed toward the few images this discriminator likes best. Start it from a healthy run (--init-from).
+COLLAPSE = {"g_lr": 2e-4, "d_lr": 0.0, "real_label": 1.0, "batch_size": 32, "g_steps": 1, "batchnorm": False}
 
 
 def add_commands(sub, common) -> None:
@@ -50,7 +52,8 @@ def add_commands(sub, common) -> None:
     p.add_argument("--g-steps", type=int, default=1, help="DCGAN generator steps per discriminator step")
     p.add_argument("--real-label", type=float, default=0.9, help="DCGAN one-sided label smoothing")
     p.add_argument("--collapse", action="store_true",
-                   help="a deliberately collapsing DCGAN: " + ", ".join(f"{k}={v}" for k, v in COLLAPSE.items()))
+                   help="a deliberately collapsing DCGAN, best with --init-from a healthy run: the generator trains "
+                        "against a frozen discriminator (" + ", ".join(f"{k}={v}" for k, v in COLLAPSE.items()) + ")")
     p.add_argument("--snapshots", type=int, default=20, help="fixed-latent grids recorded during training")
     p.add_argument("--checkpoint-every", type=int, default=1500)
     p.add_argument("--eval-samples", type=int, default=10000)
