@@ -1,5 +1,4 @@
 """GAN: samples, latent walks, the critic's opinion of your input, the training timeline and mode collapse."""
-import gc
 
 import numpy as np
 import streamlit as st
@@ -19,7 +18,6 @@ KIND = {"dcgan": "DCGAN", "wgan_gp": "WGAN-GP"}
 @st.cache_resource(show_spinner="Loading the GAN…")
 def cached_sampler(name: str) -> gan_sampler.GanSampler:
     sampler = gan_sampler.GanSampler(registry.load_model(name), name)
-    gc.freeze()           # see dlviz/ui/models.py: keeps Streamlit's per-rerun gc passes short
     return sampler
 
 

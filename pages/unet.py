@@ -1,5 +1,4 @@
 """U-Net: a label for every pixel, on digit scenes and EM slices; U-Net vs no skips; skip switches; feature maps."""
-import gc
 
 import numpy as np
 import streamlit as st
@@ -28,7 +27,6 @@ WARM = {"seg_digits_unet": ((64, 128),), "seg_digits_noskip": ((64, 128),),   # 
 @st.cache_resource(show_spinner="Loading the segmentation network (and compiling it for this machine)…")
 def cached_segmenter(name: str) -> seg.Segmenter:
     segmenter = seg.Segmenter(cached_model(name), warm=WARM.get(name, ()))
-    gc.freeze()     # see dlviz/ui/models.py: keeps Streamlit's per-rerun GC off TensorFlow's objects
     return segmenter
 
 
