@@ -14,6 +14,7 @@ import keras
 import numpy as np
 
 from dlviz import ops
+from dlviz.figures.maps import selected_customdata
 
 SPATIAL_TYPES = ("Conv2D", "MaxPooling2D", "AveragePooling2D")
 log = logging.getLogger(__name__)
@@ -234,17 +235,8 @@ def strongest_cell(fmap: np.ndarray) -> tuple[int, int, int]:
 
 def clicked_cell(event) -> tuple[int, int, int] | None:
     """(channel, row, col) from a Streamlit plotly selection on a `figures.map_grid` or `number_grid`, or None."""
-    try:
-        points = event.selection.points
-    except AttributeError:
-        return None
-    for point in points:
-        data = point.get("customdata")
-        if isinstance(data, dict):      # a typed array from the browser arrives as {"0": .., "1": .., "2": ..}
-            data = [data.get(str(i)) for i in range(len(data))]
-        if data is not None and len(data) >= 3 and None not in data[:3]:
-            return tuple(int(v) for v in data[:3])     # (channel, row, col[, value])
-    return None
+    data = selected_customdata(event, 3)
+    return None if data is None else tuple(int(v) for v in data)    # (channel, row, col[, value] dropped)
 
 
 def winner(arith: OutputArithmetic) -> tuple[int, int] | None:

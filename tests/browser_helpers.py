@@ -23,6 +23,37 @@ CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic"
 Point = tuple[float, float]
 
 
+def require_browser() -> None:
+    """Skip when Debian's chromium or playwright is missing, or fail when DLVIZ_REQUIRE_BROWSER=1 (as in CI)."""
+    import pytest
+
+    missing = None
+    if not Path(CHROMIUM).exists():
+        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
+    else:
+        try:
+            import playwright.sync_api  # noqa: F401
+        except ImportError:
+            missing = "playwright is not installed in this environment"
+    if missing:
+        if os.environ.get("DLVIZ_REQUIRE_BROWSER") == "1":
+            pytest.fail(f"{missing}, and DLVIZ_REQUIRE_BROWSER=1 requires the browser tests")
+        pytest.skip(missing)
+
+
+def require_models(names: Sequence[str], how: str) -> None:
+    """Fail with the training command when pretrained/manifest.json lacks any of `names`."""
+    import json
+
+    import pytest
+
+    manifest = ROOT / "pretrained" / "manifest.json"
+    models = json.loads(manifest.read_text()).get("models", {}) if manifest.exists() else {}
+    missing = [n for n in names if n not in models]
+    if missing:
+        pytest.fail(f"{manifest} lacks {', '.join(missing)}: train first ({how})")
+
+
 # --------------------------------------------------------------------------- the server
 
 def free_port() -> int:

@@ -12,13 +12,13 @@ from __future__ import annotations
 
 import base64
 import json
-import os
 import re
 from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, DIGITS, ROOT, App, StreamlitServer, predicted_class
+from tests.browser_helpers import (CHROMIUM, CHROMIUM_ARGS, DIGITS, ROOT, App, StreamlitServer, predicted_class,
+                                   require_browser, require_models)
 
 pytestmark = pytest.mark.browser
 
@@ -35,22 +35,8 @@ TROUSERS = [[(0.40, 0.12), (0.60, 0.12)], [(0.40, 0.12), (0.38, 0.50), (0.36, 0.
 
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
-    missing = None
-    if not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed in this environment"
-    if missing:
-        if os.environ.get("DLVIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{missing}, and DLVIZ_REQUIRE_BROWSER=1 requires the browser tests")
-        pytest.skip(missing)
-    manifest = ROOT / "pretrained" / "manifest.json"
-    models = json.loads(manifest.read_text()).get("models", {}) if manifest.exists() else {}
-    if "cnn_mnist" not in models:
-        pytest.fail(f"{manifest} has no cnn_mnist: train it first (python -m dlviz.train cnn --dataset mnist)")
+    require_browser()
+    require_models(["cnn_mnist"], "python -m dlviz.train cnn --dataset mnist")
     srv = StreamlitServer(tmp_path_factory.mktemp("streamlit") / "streamlit.log")
     try:
         srv.start(timeout=90)

@@ -6,11 +6,10 @@ from __future__ import annotations
 import json
 import os
 import re
-from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, DIGITS, ROOT, App, StreamlitServer
+from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, DIGITS, ROOT, App, StreamlitServer, require_browser
 
 pytestmark = pytest.mark.browser
 
@@ -21,18 +20,7 @@ SCORE = re.compile(r"gives your input (-?\d+\.\d+)")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    missing = None
-    if not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed in this environment"
-    if missing:
-        if os.environ.get("DLVIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{missing}, and DLVIZ_REQUIRE_BROWSER=1 requires the browser tests")
-        pytest.skip(missing)
+    require_browser()
     from dlviz import registry
 
     if not registry.model_cards(family="gan", dataset="mnist"):

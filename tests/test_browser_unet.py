@@ -4,13 +4,11 @@ Shares the helpers (server, waits, handwriting) of tests/test_browser.py. Screen
 """
 from __future__ import annotations
 
-import json
-import os
-from pathlib import Path
 
 import pytest
 
-from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, DIGITS, ROOT, App, StreamlitServer
+from tests.browser_helpers import (CHROMIUM, CHROMIUM_ARGS, DIGITS, ROOT, App, StreamlitServer, require_browser,
+                                   require_models)
 
 pytestmark = pytest.mark.browser
 
@@ -21,22 +19,8 @@ NEEDED = ("seg_digits_unet", "seg_digits_noskip", "seg_membrane_unet")
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    missing = None
-    if not Path(CHROMIUM).exists():
-        missing = f"{CHROMIUM} is missing (apt-get install chromium)"
-    else:
-        try:
-            import playwright.sync_api  # noqa: F401
-        except ImportError:
-            missing = "playwright is not installed in this environment"
-    if missing:
-        if os.environ.get("DLVIZ_REQUIRE_BROWSER") == "1":
-            pytest.fail(f"{missing}, and DLVIZ_REQUIRE_BROWSER=1 requires the browser tests")
-        pytest.skip(missing)
-    manifest = ROOT / "pretrained" / "manifest.json"
-    models = json.loads(manifest.read_text()).get("models", {}) if manifest.exists() else {}
-    if not all(n in models for n in NEEDED):
-        pytest.fail(f"{manifest} lacks the U-Net page's models: python -m dlviz.train unet ...")
+    require_browser()
+    require_models(NEEDED, "python -m dlviz.train unet ...")
     from playwright.sync_api import sync_playwright
 
     srv = StreamlitServer(tmp_path_factory.mktemp("streamlit") / "streamlit.log")

@@ -14,7 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from dlviz.figures.maps import _AXIS
+from dlviz.figures.maps import _AXIS, selected_customdata
 
 HEALTHY, COLLAPSED, USER = "#1f77b4", "#d62728", "#ff7f0e"
 REAL, FAKE = "#2ca02c", "#9467bd"
@@ -172,14 +172,5 @@ def class_histogram(shares: np.ndarray, classes: Sequence[str], reference: np.nd
 
 def clicked_tile(event) -> int | None:
     """The tile index a Streamlit plotly selection on a clickable `sample_grid` points at, or None."""
-    try:
-        points = event.selection.points
-    except AttributeError:
-        return None
-    for point in points:
-        data = point.get("customdata")
-        if isinstance(data, dict):          # a typed array from the browser arrives as {"0": ...}
-            data = [data.get("0")]
-        if data and data[0] is not None:
-            return int(data[0])
-    return None
+    data = selected_customdata(event, 1)
+    return None if data is None else int(data[0])

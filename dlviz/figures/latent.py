@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from dlviz.figures.maps import _AXIS, GRAY
+from dlviz.figures.maps import _AXIS, GRAY, selected_customdata
 
 # Ten classes, ten colours that stay apart (Plotly's D3 palette)
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -174,17 +174,8 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, classes: Sequence[str
 
 def clicked_latent(event) -> tuple[float, float, int] | None:
     """(x, y, test index or -1) from a Streamlit plotly selection on `latent_scatter`, or None."""
-    try:
-        points = event.selection.points
-    except AttributeError:
-        return None
-    for point in points:
-        data = point.get("customdata")
-        if isinstance(data, dict):      # a typed array from the browser arrives as {"0": .., "1": .., "2": ..}
-            data = [data.get(str(i)) for i in range(len(data))]
-        if data is not None and len(data) >= 3 and None not in data[:3]:
-            return float(data[0]), float(data[1]), int(data[2])
-    return None
+    data = selected_customdata(event, 3)
+    return None if data is None else (float(data[0]), float(data[1]), int(data[2]))
 
 
 def mosaic(images: np.ndarray, rows: int, cols: int, title: str = "", x_values: Sequence[float] | None = None,

@@ -233,3 +233,20 @@ def side_by_side(panels: Sequence[tuple[str, np.ndarray]], height: int = 300, co
                                  showscale=False, hovertemplate="row %{y}, col %{x}: %{z:.3f}<extra></extra>",
                                  **labels))
     return _panels(traces, [t for t, _ in panels], height, gap=0.04)
+
+
+def selected_customdata(event, length: int) -> list | None:
+    """The first `length` customdata values of the first clicked point in a Streamlit plotly selection event
+    (`st.plotly_chart(..., on_select="rerun")`), or None when nothing usable was clicked. Every clickable figure
+    puts what was clicked into its points' customdata; a typed array from the browser arrives as {"0": .., ...}."""
+    try:
+        points = event.selection.points
+    except AttributeError:
+        return None
+    for point in points:
+        data = point.get("customdata")
+        if isinstance(data, dict):
+            data = [data.get(str(i)) for i in range(len(data))]
+        if data is not None and len(data) >= length and None not in data[:length]:
+            return list(data[:length])
+    return None
