@@ -225,7 +225,7 @@ def collapse_section(cards, dataset):
         col.plotly_chart(gfig.sample_grid(m["images"], 8, height=230), key=f"gan.meter.grid.{card.name}")
     if not collapsed:
         st.info("No collapsed run is trained for this dataset: `python -m dlviz.train gan --collapse --dataset "
-                f"{dataset} --data ../shared/data`.")
+                f"{dataset} --data PATH` (a folder with the dataset's .npz).")
     st.caption("Diversity = mean distance between two random samples in the CNN's 128 `dense1` features. A collapsed "
                "generator makes a few images over and over: few classes, low diversity.")
 
@@ -256,7 +256,7 @@ cards = sorted(registry.model_cards(family="gan", dataset=dataset),
                key=lambda c: (c.entry.get("collapsed", False), order.get(c.entry.get("loss"), 9)))
 if not cards:
     st.warning(f"No GAN is trained on {get_dataset(dataset).title} yet: `python -m dlviz.train gan --loss dcgan "
-               f"--dataset {dataset} --data ../shared/data`.")
+               f"--dataset {dataset} --data PATH` (a folder with the dataset's .npz).")
     st.stop()
 by_name = {c.name: c for c in cards}
 name = st.segmented_control("Model", list(by_name), format_func=lambda n: label(by_name[n]),
