@@ -367,6 +367,14 @@ def _fit_box(cropped: np.ndarray, box: int) -> np.ndarray:
     return np.clip(np.asarray(resized, dtype=np.float32), 0.0, 1.0)
 
 
+def _paste(fitted: np.ndarray, row: int, col: int, size: int) -> tuple[np.ndarray, tuple[float, float]]:
+    """`fitted` pasted at (row, col) into a black size×size image, and its offset from the exact centre."""
+    h, w = fitted.shape
+    image = np.zeros((size, size), dtype=np.float32)
+    image[row:row + h, col:col + w] = fitted
+    return image, (row - (size - h) / 2, col - (size - w) / 2)
+
+
 def _centre_of_mass(img: np.ndarray) -> tuple[float, float]:
     mass = float(img.sum())
     if mass <= 0:
@@ -454,9 +462,7 @@ def mnist_stages(rgb: np.ndarray) -> Stages:
     # floor(x + 0.5) rather than round(): no banker's rounding, so ties always go one way.
     row = min(max(int(math.floor(MNIST_COM - cy + 0.5)), 0), MNIST_SIZE - h)
     col = min(max(int(math.floor(MNIST_COM - cx + 0.5)), 0), MNIST_SIZE - w)
-    image = np.zeros((MNIST_SIZE, MNIST_SIZE), dtype=np.float32)
-    image[row:row + h, col:col + w] = fitted
-    shift = (row - (MNIST_SIZE - h) / 2, col - (MNIST_SIZE - w) / 2)
+    image, shift = _paste(fitted, row, col, MNIST_SIZE)
 
     return Stages(
         original=rgb,
@@ -574,9 +580,7 @@ def fashion_stages(rgb: np.ndarray) -> Stages:
     h, w = fitted.shape
     # An odd margin puts its extra pixel above / to the left, as in Fashion-MNIST (checked on the test set).
     row, col = (FASHION_SIZE - h + 1) // 2, (FASHION_SIZE - w + 1) // 2
-    image = np.zeros((FASHION_SIZE, FASHION_SIZE), dtype=np.float32)
-    image[row:row + h, col:col + w] = fitted
-    shift = (row - (FASHION_SIZE - h) / 2, col - (FASHION_SIZE - w) / 2)
+    image, shift = _paste(fitted, row, col, FASHION_SIZE)
     return Stages(
         original=rgb,
         gray=gray,
