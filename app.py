@@ -7,11 +7,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import streamlit as st
 
 from dlviz.catalog import PAGES
+from dlviz.i18n import t
+from dlviz.ui import shell
 from dlviz.ui.shell import start_up
 
 start_up()          # once per process: TensorFlow imported, then gc.freeze() (see dlviz/ui/shell.py)
 st.set_page_config(page_title="dlviz: see what a network does", page_icon=":material/neurology:", layout="wide")
+shell.settings()    # language (before any text is made) and presenter mode, in the sidebar and the URL
 
-home = st.Page("pages/home.py", title="Home", icon=":material/home:", default=True)
-pages = [home] + [st.Page(p.file, title=p.title, icon=p.icon, url_path=p.url_path) for p in PAGES]
-st.navigation(pages).run()
+home = st.Page("pages/home.py", title=t("Home"), icon=":material/home:", default=True)
+pages = [home] + [st.Page(p.file, title=t(p.title), icon=p.icon, url_path=p.url_path) for p in PAGES]
+page = st.navigation(pages)
+shell.start_view(page.title)
+page.run()
+shell.share_and_export(page.title)

@@ -11,12 +11,13 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlviz import ops
+from dlviz.i18n import N_
 
 
 @dataclass(frozen=True)
 class PageInfo:
     file: str            # relative to the project root
-    title: str
+    title: str           # English; shown through t() (dlviz.i18n)
     icon: str            # Streamlit material icon
     url_path: str
     teaches: str         # one line for the home page
@@ -48,19 +49,19 @@ def _mask_preview(x: np.ndarray) -> np.ndarray:
 
 
 PAGES: tuple[PageInfo, ...] = (
-    PageInfo("pages/convolution.py", "Convolution", ":material/filter:", "convolution",
-             "What each filter of a trained CNN responds to in your drawing, and the exact sum behind any value.",
+    PageInfo("pages/convolution.py", N_("Convolution"), ":material/filter:", "convolution",
+             N_("What each filter of a trained CNN responds to in your drawing, and the exact sum behind any value."),
              _conv_preview),
-    PageInfo("pages/pooling.py", "Pooling", ":material/grid_view:", "pooling",
-             "Max, average and global pooling next to a strided convolution: what each keeps and what it throws away.",
+    PageInfo("pages/pooling.py", N_("Pooling"), ":material/grid_view:", "pooling",
+             N_("Max, average and global pooling next to a strided convolution: what each keeps and what it throws away."),
              _pool_preview),
-    PageInfo("pages/autoencoder.py", "Autoencoder & VAE", ":material/compress:", "autoencoder",
-             "Squeeze your drawing through a tiny code and back: reconstructions, denoising, anomalies and the "
-             "latent space you can click.", _blur_preview),
-    PageInfo("pages/gan.py", "GAN", ":material/auto_awesome:", "gan",
-             "Two networks in a contest: DCGAN and WGAN-GP samples, latent walks, the critic's opinion of your "
-             "drawing, and what mode collapse looks like.", _noise_preview),
-    PageInfo("pages/unet.py", "U-Net", ":material/select_all:", "unet",
-             "Label every pixel: segmentation masks on your digits and on electron-microscope slices, and why the "
-             "skip connections matter.", _mask_preview),
+    PageInfo("pages/autoencoder.py", N_("Autoencoder & VAE"), ":material/compress:", "autoencoder",
+             N_("Squeeze your drawing through a tiny code and back: reconstructions, denoising, anomalies and the "
+             "latent space you can click."), _blur_preview),
+    PageInfo("pages/gan.py", N_("GAN"), ":material/auto_awesome:", "gan",
+             N_("Two networks in a contest: DCGAN and WGAN-GP samples, latent walks, the critic's opinion of your "
+             "drawing, and what mode collapse looks like."), _noise_preview),
+    PageInfo("pages/unet.py", N_("U-Net"), ":material/select_all:", "unet",
+             N_("Label every pixel: segmentation masks on your digits and on electron-microscope slices, and why the "
+             "skip connections matter."), _mask_preview),
 )

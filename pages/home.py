@@ -3,13 +3,14 @@ import streamlit as st
 from dlviz import figures, registry
 from dlviz.catalog import PAGES
 from dlviz.datasets import DATASETS
+from dlviz.i18n import t
 from dlviz.ui.shell import enter_app
 
 enter_app()
 
 st.title("dlviz")
-st.markdown("Draw a digit, upload a photo or pick a sample, then **see what a neural network does with it**: "
-            "every feature map, every weight, and the arithmetic behind any number you click.")
+st.markdown(t("Draw a digit, upload a photo or pick a sample, then **see what a neural network does with it**: "
+              "every feature map, every weight, and the arithmetic behind any number you click."))
 
 try:
     x, _ = registry.load_samples("mnist")
@@ -23,9 +24,9 @@ for page in PAGES:
     if sample is not None:
         left.plotly_chart(figures.image(page.preview(sample), zmin=None, zmax=None, height=120),
                           config={"staticPlot": True}, key=f"preview.{page.url_path}")
-    right.page_link(page.file, label=f"**{page.title}**", icon=page.icon)
-    right.write(page.teaches)
+    right.page_link(page.file, label=f"**{t(page.title)}**", icon=page.icon)
+    right.write(t(page.teaches))
 
 st.divider()
-st.caption("Data: " + " · ".join(d.credit for d in DATASETS.values()) +
+st.caption(t("Data:") + " " + " · ".join(d.credit for d in DATASETS.values()) +
            " · ISBI 2012 EM membranes: Cardona et al. 2010; Arganda-Carreras et al. 2015.")

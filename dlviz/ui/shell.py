@@ -1,6 +1,7 @@
-"""What every page and the app need once: process start-up, and making sure a page runs inside app.py.
+"""What every page and the app need: process start-up, making sure a page runs inside app.py, and the sidebar's
+settings (language, presenter mode), shareable link and exports.
 
-Two pieces of Streamlit behaviour the app relies on and that no public API covers; both live only here, each
+Three pieces of Streamlit behaviour the app relies on and that no public API covers; both live only here, each
 checked by a test in tests/test_pages.py that fails loudly when a Streamlit upgrade changes it:
 
 * `enter_app` flips Streamlit's private `PagesManager.uses_pages_directory` (see its docstring). The documented
@@ -10,17 +11,30 @@ checked by a test in tests/test_pages.py that fails loudly when a Streamlit upgr
   collects again and empties TensorFlow's kernel cache; `dlviz.explain.Inspector` keeps its own compiled
   functions for that reason). With TensorFlow's millions of long-lived objects each pass costs ~100 ms; frozen
   into the permanent generation they are not scanned again.
+* `start_up` also wraps `st.plotly_chart` (`dlviz.ui.charts.install`: presenter style, PNG file names, exports;
+  checked by tests/test_links.py).
+
+Session state and URL parameters of the shell (one documented name each):
+    dlviz.lang   the language ("en" / "ko"); URL `?lang=ko`, first default from the browser (`st.context.locale`)
+    present      presenter mode (the toggle's key); URL `?present=true` (bound by Streamlit, absent when off)
 """
 from __future__ import annotations
 
 import gc
 import threading
+from urllib.parse import urlencode
 
 import streamlit as st
+
+from dlviz import i18n
+from dlviz.i18n import t
+from dlviz.ui import charts
 
 _started = False
 _start_lock = threading.Lock()
 ENTERED = "dlviz.shell.entered"
+LANG = "dlviz.lang"
+LANG_WIDGET = "dlviz.lang.widget"
 
 
 def start_up() -> None:
@@ -38,6 +52,9 @@ def start_up() -> None:
 
         gc.collect()
         gc.freeze()
+        # A fragment rerun does not run app.py (and may run on another thread): t() then asks the session.
+        i18n.set_resolver(lambda: st.session_state.get(LANG))
+        charts.install()
         _started = True
 
 
@@ -68,3 +85,98 @@ def enter_app() -> None:
     st.session_state[ENTERED] = True
     PagesManager.uses_pages_directory = False
     st.rerun()
+
+
+# --------------------------------------------------------------------------- the sidebar: settings, link, exports
+
+def _first_language() -> str:
+    """?lang= of the link, else the browser's language, else English."""
+    from_url = i18n.normalize(st.query_params.get("lang"))
+    if from_url:
+        return from_url
+    try:
+        return i18n.normalize(st.context.locale) or i18n.DEFAULT
+    except Exception:       # AppTest and old Streamlit versions: no browser locale
+        return i18n.DEFAULT
+
+
+def settings() -> str:
+    """Language and presenter mode, at the top of the sidebar; call at the top of every full run (app.py).
+
+    Sets the language of this script run (`dlviz.i18n.set_language`) before any page text is made, writes it to
+    the URL, and adds presenter mode's large-type CSS while it is on. Returns the language.
+    """
+    if LANG not in st.session_state:
+        st.session_state[LANG] = _first_language()
+    st.session_state[LANG_WIDGET] = st.session_state[LANG]
+
+    def remember():
+        st.session_state[LANG] = st.session_state[LANG_WIDGET]
+
+    lang = st.sidebar.segmented_control(
+        "Language / 언어", i18n.LANGUAGES, format_func=i18n.LANGUAGE_NAMES.get, key=LANG_WIDGET,
+        on_change=remember, required=True) or st.session_state[LANG]
+    i18n.set_language(lang)
+    st.query_params["lang"] = lang
+    presenting = st.sidebar.toggle(t("Presenter mode"), key=charts.PRESENTER, bind="query-params",
+                                   help=t("Large type, thick lines and high-contrast colours for a projector."))
+    if presenting:
+        st.html(PRESENTER_CSS)
+    return lang
+
+
+# Large type for the lecture hall: Streamlit sizes its text in rem, so one root size scales nearly everything.
+PRESENTER_CSS = """<style>
+html { font-size: 22px; }
+[data-testid="stMarkdownContainer"] p, [data-testid="stMarkdownContainer"] li,
+[data-testid="stCaptionContainer"], [data-testid="stWidgetLabel"] p { font-size: 1.05rem; line-height: 1.45; }
+[data-testid="stCaptionContainer"] { color: #222 !important; }
+h1 { font-size: 2.2rem !important; }
+</style>"""
+
+
+def share_and_export(title: str) -> None:
+    """The sidebar's "Share & export" part; call after the page ran (app.py), so the record holds its charts."""
+    record = charts.view_record()
+    record.url = _view_url()
+    side = st.sidebar
+    side.divider()
+    side.markdown("**" + t("Share this view") + "**")
+    side.caption(t("The address bar always holds this view (page, dataset, sample, tab, settings, language): "
+                   "copy it to share or bookmark it."))
+    current = st.session_state.get("dlviz.input")
+    if current is not None and getattr(current, "source", "sample") != "sample":
+        side.info(t("A drawn or uploaded input cannot travel in a link: whoever opens it sees the sample "
+                    "instead."), icon=":material/link_off:")
+    side.markdown("**" + t("Export") + "**")
+    side.caption(t("Every chart has a camera button (top right of the chart) that saves it as a PNG."))
+    if not record.figures:
+        return
+    stem = f"dlviz-{charts._slug(title)}"
+    lang = i18n.language()
+
+    def snapshot() -> str:
+        i18n.set_language(lang)        # runs when clicked, outside the script run
+        return charts.html_snapshot(record, f"dlviz: {title}", t("Snapshot of the view, made"))
+
+    side.download_button(t("Arrays of this view (.npz)"), data=lambda: charts.npz_bytes(record),
+                         file_name=f"{stem}.npz", mime="application/octet-stream", icon=":material/download:",
+                         on_click="ignore", key="dlviz.export.npz")
+    side.download_button(t("Snapshot of this view (.html)"), data=snapshot, file_name=f"{stem}.html",
+                         mime="text/html", icon=":material/download:", on_click="ignore",
+                         key="dlviz.export.html")
+
+
+def start_view(page_title: str) -> None:
+    """Forget the previous run's charts (a full run redraws them all); call before the page runs."""
+    charts.view_record().clear(page_title, "", i18n.language())
+
+
+def _view_url() -> str:
+    """This view's link as the server knows it (the browser's address bar is the authority)."""
+    try:
+        base = (st.context.url or "").split("?")[0]
+    except Exception:
+        base = ""
+    query = urlencode(st.query_params.to_dict())
+    return f"{base}?{query}" if base and query else base
