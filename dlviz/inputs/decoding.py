@@ -12,6 +12,7 @@ Only numpy and Pillow are used; this module must not import streamlit or keras.
 from __future__ import annotations
 
 import io
+import math
 import re
 from dataclasses import dataclass
 
@@ -192,7 +193,7 @@ def decode_upload(data: bytes, name: str = "", max_side: int = MAX_SIDE) -> Deco
         )
     if len(data) > MAX_BYTES:
         raise InputError(
-            f"{label} is {len(data) / 2**20:.1f} MB; the limit is {MAX_BYTES / 2**20:.0f} MB. "
+            f"{label} is {math.ceil(len(data) * 10 / 2**20) / 10:.1f} MB; the limit is {MAX_BYTES / 2**20:.0f} MB. "
             "Please upload a smaller or more compressed image."
         )
     if max_side < 1:

@@ -26,7 +26,8 @@ from streamlit_drawable_canvas import st_canvas
 
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset
-from dlviz.inputs import (MAX_BYTES, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
+from dlviz.i18n import t
+from dlviz.inputs import (MAX_BYTES, MAX_PIXELS, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
                           SampleSet, Stages, canvas_to_rgb, choice_from_url, decode_upload, model_view,
                           sample_index_from_url)
 
@@ -113,12 +114,26 @@ def _sample_input(dataset: str, index: int) -> ChosenInput:
 
 def _set(slot: _Slot, choice: ChosenInput) -> None:
     st.session_state[slot.key("input")] = choice
+    st.session_state.pop(slot.key("upload.error"), None)     # a new input answers an old refusal
+    if choice.source != "draw":
+        _forget_drawing(slot)
     if not slot.writes_url:
         return
     if choice.source == "sample":
         st.query_params["sample"] = str(choice.index)
     elif "sample" in st.query_params:
         del st.query_params["sample"]
+
+
+def _forget_drawing(slot: _Slot) -> None:
+    """Another input replaced the drawing: the Draw tab shows an empty canvas again, so it never shows a drawing
+    the page no longer uses. The canvas is remounted under a new key (its only public reset)."""
+    k = slot.key
+    if k("canvas") not in st.session_state and k("canvas.hash") not in st.session_state:
+        return
+    st.session_state[k("canvas.nonce")] = st.session_state.get(k("canvas.nonce"), 0) + 1
+    for part in ("canvas", "canvas.hash", "canvas.restore"):
+        st.session_state.pop(k(part), None)
 
 
 def _draw_tab(slot: _Slot, canvas: tuple[int, int]) -> None:
@@ -161,25 +176,46 @@ def _draw_tab(slot: _Slot, canvas: tuple[int, int]) -> None:
         _set(slot, ChosenInput.empty_canvas())
 
 
+def _uploader_key(slot: _Slot) -> str:
+    """`dlviz.upload` (or `dlviz.<slot>.upload`), then `….upload.<n>` after each new file: a fresh widget key is
+    Streamlit's only way to empty an uploader."""
+    nonce = st.session_state.get(slot.key("upload.nonce"), 0)
+    return slot.key("upload") if nonce == 0 else f"{slot.key('upload')}.{nonce}"
+
+
+def _take_upload(slot: _Slot) -> None:
+    """Decode a newly uploaded file before the uploader is drawn, then empty the uploader.
+
+    A refused file is not left listed in the widget as if it were in use (its message stays above the widget
+    until the next input), and an accepted one lives on only as its decoded, size-limited copy: the raw bytes
+    (up to MAX_BYTES) are released by Streamlit once the widget that holds them is gone.
+    """
+    k = slot.key
+    upload = st.session_state.get(_uploader_key(slot))
+    if upload is None or st.session_state.get(k("upload.id")) == upload.file_id:
+        return
+    st.session_state[k("upload.id")] = upload.file_id
+    st.session_state[k("upload.nonce")] = st.session_state.get(k("upload.nonce"), 0) + 1
+    try:
+        decoded = decode_upload(upload.getvalue(), upload.name, STORED_MAX_SIDE)
+    except InputError as e:
+        st.session_state[k("upload.error")] = t("**{name}**: {reason}", name=upload.name, reason=str(e))
+        return
+    _set(slot, ChosenInput.from_rgb(decoded.rgb, source="upload", name=upload.name, full_size=decoded.full_size))
+
+
 def _upload_tab(slot: _Slot) -> None:
     k = slot.key
-    upload = st.file_uploader(
-        "Upload an image", key=k("upload"),
-        help=f"{', '.join(SUPPORTED_FORMATS)}; up to {MAX_BYTES // 2**20} MB. Photos of a digit on paper work.")
-    st.caption(f"Formats: {', '.join(SUPPORTED_FORMATS)} · up to {MAX_BYTES // 2**20} MB")
-    if upload is None:
-        return
-    if st.session_state.get(k("upload.id")) != upload.file_id:
-        st.session_state[k("upload.id")] = upload.file_id
-        st.session_state.pop(k("upload.error"), None)
-        try:
-            decoded = decode_upload(upload.getvalue(), upload.name, STORED_MAX_SIDE)
-            _set(slot, ChosenInput.from_rgb(decoded.rgb, source="upload", name=upload.name,
-                                            full_size=decoded.full_size))
-        except InputError as e:
-            st.session_state[k("upload.error")] = f"**{upload.name}**: {e}"
     if k("upload.error") in st.session_state:
-        st.error(st.session_state[k("upload.error")] + " Your previous input is still in use.")
+        st.error(st.session_state[k("upload.error")] + " " + t("Your previous input is still in use."))
+    st.file_uploader(
+        t("Upload an image"), key=_uploader_key(slot),
+        help=t("{formats}; up to {mb} MB and {mp} megapixels. Photos of a digit on paper work.",
+               formats=", ".join(SUPPORTED_FORMATS), mb=MAX_BYTES // 2**20, mp=MAX_PIXELS // 10**6))
+    st.caption(t("Formats: {formats} · up to {mb} MB", formats=", ".join(SUPPORTED_FORMATS), mb=MAX_BYTES // 2**20))
+    current = st.session_state.get(k("input"))
+    if current is not None and current.source == "upload":
+        st.caption(t("In use: {what}", what=_describe(current)))
 
 
 def _samples_tab(slot: _Slot) -> None:
@@ -254,6 +290,7 @@ def input_picker(dataset: str, slot: str = MAIN, canvas: tuple[int, int] = (CANV
     current = st.session_state[s.key("input")]
     if s.holds_other_samples(current):          # dataset (or sample set) switched: same slot, other images
         _set(s, s.sample(current.index))
+    _take_upload(s)          # before the tabs, so the Draw tab already knows when an upload replaced the drawing
     status = st.empty()      # filled last, so it names the input this run actually uses
     draw, upload, pick = st.tabs([":material/draw: Draw", ":material/upload: Upload",
                                   ":material/photo_library: Samples"])
