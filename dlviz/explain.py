@@ -361,9 +361,9 @@ def arithmetic_story(arith: OutputArithmetic) -> str:
     check = "✓ equals" if np.isclose(arith.computed, arith.keras_value, rtol=1e-4, atol=1e-5) else "✗ differs from"
     where = f"`{arith.layer}`[{arith.row}, {arith.col}], map {arith.channel}"
     if arith.terms is None:
-        t, l, b, r = arith.window
+        top, left, bottom, right = arith.window
         op = "maximum" if arith.activation == "max" else "average"
-        return (f"{where}: the **{op}** of input rows {t}–{b - 1}, columns {l}–{r - 1} "
+        return (f"{where}: the **{op}** of input rows {top}–{bottom - 1}, columns {left}–{right - 1} "
                 f"of map {arith.channel} = **{arith.computed:.4f}**, which {check} Keras' value "
                 f"{arith.keras_value:.4f}. Pooling has no weights.")
     terms = arith.terms
