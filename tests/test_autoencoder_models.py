@@ -112,7 +112,10 @@ def test_training_writes_manifest_metrics_and_page_data(trained):
     assert m["test_loss"] == pytest.approx(m["test_reconstruction_loss"] + m["test_kl"])
     assert 0 <= m["anomaly_auroc"] <= 1 and m["anomaly_dataset"] == "fashion"
     assert 0 <= cards["ae_mnist"].metrics["near_zero_share"] <= 1
-    assert m["anomaly_score"] == "kl" and m["anomaly_auroc"] == m["anomaly_auroc_kl"]
+    choice = m["anomaly_score_choice"]            # chosen on training images, reported on the test images
+    assert m["anomaly_score"] == max(choice["train_auroc"], key=choice["train_auroc"].get) == choice["score"]
+    assert set(choice["train_auroc"]) == {"mse", "bce", "kl"} and choice["images"] > 0
+    assert m["anomaly_auroc"] == m[f"anomaly_auroc_{m['anomaly_score']}"]
     denoise = cards["ae_denoise_mnist"].metrics
     assert set(denoise["plain_ae_noisy_mse"]) == {"gaussian", "salt_pepper", "erasing"}
     data = registry.load_extra("vae2d_mnist", "latent", trained)
@@ -141,3 +144,38 @@ def test_evaluate_only_keeps_the_training_record(trained):
     assert after["command"] == before["command"] and after["training_seconds"] == before["training_seconds"]
     assert after["sha256"] == before["sha256"] and "--evaluate-only" in after["evaluated_by"]
     assert after["metrics"]["test_mse"] == pytest.approx(before["metrics"]["test_mse"], rel=1e-5)
+
+
+def test_decoder_hidden_layer_and_kl_weight_are_not_saved_state(tmp_path):
+    """The optional hidden layer is part of the architecture (config), the KL warm-up weight is not a weight."""
+    from dlviz.models.vae import build_vae
+
+    plain, hidden = build_vae(decoder_filters=(32, 16)), build_vae(decoder_filters=(32, 16), decoder_hidden=8)
+    assert "hidden" in [layer.name for layer in hidden.decoder.layers]
+    assert len(hidden.weights) == len(plain.weights) + 2               # its kernel and bias, nothing else
+    assert all("kl_weight" not in w.path for w in hidden.weights)
+    hidden.kl_weight.assign(0.25)
+    hidden.save_weights(tmp_path / "v.weights.h5")
+    again = build_vae(decoder_filters=(32, 16), decoder_hidden=8)
+    again.load_weights(tmp_path / "v.weights.h5")
+    assert float(again.kl_weight.numpy()) == 1.0
+    z = np.random.default_rng(0).standard_normal((3, 2)).astype("float32")
+    np.testing.assert_allclose(again.decoder(z), hidden.decoder(z), atol=1e-6)
+
+
+def test_kl_weight_scales_only_the_kl_gradient():
+    """The gradient follows β: with β = 0 the KL term (which pulls μ to 0) no longer moves the encoder."""
+    import tensorflow as tf
+
+    from dlviz.models.vae import build_vae
+
+    vae = build_vae(seed=0)
+    x = np.random.default_rng(1).random((4, 28, 28, 1)).astype("float32")
+    grads = {}
+    for beta in (0.0, 1.0):
+        vae.kl_weight.assign(beta)
+        with tf.GradientTape() as tape:
+            total, reconstruction, kl = vae.losses_for(x)
+            loss = reconstruction + vae.kl_weight * kl
+        grads[beta] = tape.gradient(loss, vae.encoder.get_layer("z_mean").kernel)
+    assert not np.allclose(grads[0.0], grads[1.0])

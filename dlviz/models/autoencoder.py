@@ -45,9 +45,13 @@ def build_encoder(latent_dim: int, code_activation: str | None = None, sparsity:
 # it trains several times faster than keras-io's). filters=(32, 16): a second one to 28×28×16 and a 3×3
 # convolution to the pixels: a better 2-D VAE (its loss was still falling past the first decoder's ~158) but
 # about 4× the cost per decoded image; the trained models use (32,).
-def build_decoder(latent_dim: int, filters: tuple[int, ...] = (32,)) -> keras.Model:
+# hidden=H: a dense layer of H units between the code and the projection. From a 2-number code, one dense layer
+# straight to 7·7·f1 units is nearly linear in the code; the extra layer lets the decoder bend a 2-D plane into
+# the curved manifold of digits, for a few thousand multiply-adds per image.
+def build_decoder(latent_dim: int, filters: tuple[int, ...] = (32,), hidden: int = 0) -> keras.Model:
     code = keras.Input(shape=(latent_dim,), name="code")                                            # (latent_dim,)
-    x = layers.Dense(7 * 7 * filters[0], activation="relu", name="dense")(code)                    # (7·7·f1,)
+    x = layers.Dense(hidden, activation="relu", name="hidden")(code) if hidden else code           # (H,)
+    x = layers.Dense(7 * 7 * filters[0], activation="relu", name="dense")(x)                       # (7·7·f1,)
     x = layers.Reshape((7, 7, filters[0]), name="reshape")(x)                                       # (7, 7, f1)
     x = layers.Conv2DTranspose(filters[0], 3, strides=2, padding="same", activation="relu",
                                name="deconv1")(x)                                                   # (14, 14, f1)
@@ -73,9 +77,10 @@ class Autoencoder(keras.Model):
 
 
 def build_autoencoder(latent_dim: int = 16, code_activation: str | None = None, sparsity: float = 0.0,
-                      kind: str = "ae", decoder_filters: tuple[int, ...] = (32,)) -> Autoencoder:
+                      kind: str = "ae", decoder_filters: tuple[int, ...] = (32,), decoder_hidden: int = 0
+                      ) -> Autoencoder:
     """A built autoencoder (every variable exists, ready for `load_weights`). `kind` only names it."""
     model = Autoencoder(build_encoder(latent_dim, code_activation, sparsity),
-                        build_decoder(latent_dim, tuple(decoder_filters)), name=kind)
+                        build_decoder(latent_dim, tuple(decoder_filters), decoder_hidden), name=kind)
     model.build(None)         # its parts are built already; this marks the wrapper built for save/load_weights
     return model

@@ -39,7 +39,10 @@ def build_vae_encoder(latent_dim: int, seed: int | None = None) -> keras.Model:
     inputs = keras.Input(shape=INPUT_SHAPE, name="image")                       # (28, 28, 1)
     x = conv_trunk(inputs)                                                      # (16,)
     z_mean = layers.Dense(latent_dim, name="z_mean")(x)                         # (latent_dim,)
-    z_log_var = layers.Dense(latent_dim, name="z_log_var")(x)                   # (latent_dim,)
+    # log σ² starts near -4 (σ ≈ 0.14), not 0: with σ = 1 from the first step the decoder sees mostly noise in z,
+    # learns to ignore it, and the codes never spread out (posterior collapse). Only the starting point changes.
+    z_log_var = layers.Dense(latent_dim, bias_initializer=keras.initializers.Constant(-4.0),
+                             name="z_log_var")(x)                                # (latent_dim,)
     z = Sampling(seed, name="z")([z_mean, z_log_var])                           # (latent_dim,)
     return keras.Model(inputs, [z_mean, z_log_var, z], name="encoder")
 
@@ -53,6 +56,13 @@ class VAE(keras.Model):
         self.total_loss_tracker = keras.metrics.Mean(name="loss")
         self.reconstruction_loss_tracker = keras.metrics.Mean(name="reconstruction_loss")
         self.kl_loss_tracker = keras.metrics.Mean(name="kl_loss")
+        # β, the KL term's weight in the gradient: 1 is the VAE's loss. Training may ramp it up from 0 ("KL
+        # warm-up", Bowman et al. 2016) so the decoder learns to use z before the KL term can pull every code onto
+        # the prior and the decoder settles for the average image ("posterior collapse"). A training setting, not
+        # a weight: kept out of Keras' tracking so it is never saved.
+        import tensorflow as tf
+
+        object.__setattr__(self, "kl_weight", tf.Variable(1.0, trainable=False, dtype="float32"))
 
     @property
     def metrics(self):
@@ -79,7 +89,8 @@ class VAE(keras.Model):
         images = data[0] if isinstance(data, tuple) else data
         with tf.GradientTape() as tape:
             total_loss, reconstruction_loss, kl_loss = self.losses_for(images, training=True)
-        grads = tape.gradient(total_loss, self.trainable_weights)
+            weighted_loss = reconstruction_loss + self.kl_weight * kl_loss
+        grads = tape.gradient(weighted_loss, self.trainable_weights)
         self.optimizer.apply_gradients(zip(grads, self.trainable_weights))
         self.total_loss_tracker.update_state(total_loss)
         self.reconstruction_loss_tracker.update_state(reconstruction_loss)
@@ -87,8 +98,10 @@ class VAE(keras.Model):
         return {m.name: m.result() for m in self.metrics}
 
 
-def build_vae(latent_dim: int = 2, seed: int | None = None, decoder_filters: tuple[int, ...] = (32,)) -> VAE:
+def build_vae(latent_dim: int = 2, seed: int | None = None, decoder_filters: tuple[int, ...] = (32,),
+              decoder_hidden: int = 0) -> VAE:
     """A built VAE (every variable exists, ready for `load_weights`)."""
-    model = VAE(build_vae_encoder(latent_dim, seed), build_decoder(latent_dim, tuple(decoder_filters)), name="vae")
+    model = VAE(build_vae_encoder(latent_dim, seed),
+                build_decoder(latent_dim, tuple(decoder_filters), decoder_hidden), name="vae")
     model.build(None)
     return model
