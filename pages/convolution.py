@@ -8,6 +8,7 @@ from dlviz import explain, figures, ops, playground
 from dlviz.datasets import get_dataset
 from dlviz.inputs import limit_size, to_gray
 from dlviz.ui.input_picker import dataset_selector, input_with_view
+from dlviz.ui.live import live_cnn_view, live_tab_label
 from dlviz.ui.models import inspector_or_stop
 from dlviz.ui.shell import enter_app
 
@@ -198,9 +199,10 @@ with right:
     st.markdown(f"**What the model sees**: {view.recipe}.")
     st.plotly_chart(figures.stages_strip(view.panels()), key="conv.stages")
 
-TABS = ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs"]
+TABS = ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs",
+        live_tab_label()]
 # Only the open tab runs, and each tab is a fragment: its own widgets rerun that tab alone, not the model.
-maps_tab, play_tab, photo_tab, table_tab = st.tabs(TABS, key="conv.tab", on_change="rerun")
+maps_tab, play_tab, photo_tab, table_tab, live_tab = st.tabs(TABS, key="conv.tab", on_change="rerun")
 with maps_tab:
     if maps_tab.open:
         feature_maps_section(inspector, view.image, maps)
@@ -213,3 +215,6 @@ with photo_tab:
 with table_tab:
     if table_tab.open:
         layers_section(inspector)
+with live_tab:
+    if live_tab.open:
+        live_cnn_view(dataset, view.image)

@@ -1,7 +1,7 @@
 """What every page and the app need: process start-up, making sure a page runs inside app.py, and the sidebar's
 settings (language, presenter mode), shareable link and exports.
 
-Three pieces of Streamlit behaviour the app relies on and that no public API covers; both live only here, each
+Pieces of Streamlit behaviour the app relies on and that no public API covers; they live only here, each
 checked by a test in tests/test_pages.py that fails loudly when a Streamlit upgrade changes it:
 
 * `enter_app` flips Streamlit's private `PagesManager.uses_pages_directory` (see its docstring). The documented
@@ -11,6 +11,8 @@ checked by a test in tests/test_pages.py that fails loudly when a Streamlit upgr
   collects again and empties TensorFlow's kernel cache; `dlviz.explain.Inspector` keeps its own compiled
   functions for that reason). With TensorFlow's millions of long-lived objects each pass costs ~100 ms; frozen
   into the permanent generation they are not scanned again.
+* `start_up` replaces the script runner's private `_clean_problem_modules` so that Keras' session is no longer
+  cleared after every run (`keep_keras_session`; checked by tests/test_shell.py).
 * `start_up` also wraps `st.plotly_chart` (`dlviz.ui.charts.install`: presenter style, PNG file names, exports;
   checked by tests/test_links.py).
 
@@ -21,6 +23,7 @@ Session state and URL parameters of the shell (one documented name each):
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from urllib.parse import urlencode
 
@@ -50,12 +53,43 @@ def start_up() -> None:
         import keras  # noqa: F401  (the imports are the point: their objects are what gets frozen)
         import tensorflow  # noqa: F401
 
+        keep_keras_session()
         gc.collect()
         gc.freeze()
         # A fragment rerun does not run app.py (and may run on another thread): t() then asks the session.
         i18n.set_resolver(lambda: st.session_state.get(LANG))
         charts.install()
         _started = True
+
+
+def keep_keras_session() -> bool:
+    """Stop Streamlit's `keras.backend.clear_session()` after every script run; True if its hook was replaced.
+
+    Streamlit's script runner calls its private `_clean_problem_modules` after each run: it clears Keras' global
+    session (a guard from TF1 days, when every run added to one global graph) and closes matplotlib figures.
+    dlviz never builds a model per run (models live in cached resources or in a session's own objects), so the
+    call only costs: a full `gc.collect()` plus emptying TensorFlow's kernel cache, 67 ms per rerun measured with
+    the 20 models loaded (and the next model call is slower). Worse, it resets Keras' global state from one
+    session's thread while another session may be building a model (an uploaded model, a live-training run).
+    The matplotlib half is kept. tests/test_shell.py fails loudly if a Streamlit upgrade moves the hook.
+    """
+    try:
+        from streamlit.runtime.scriptrunner import script_runner
+    except ImportError:
+        return False
+    if not callable(getattr(script_runner, "_clean_problem_modules", None)):
+        return False
+
+    def close_matplotlib_figures() -> None:
+        plt = sys.modules.get("matplotlib.pyplot")
+        if plt is not None:
+            try:
+                plt.close("all")
+            except Exception:  # noqa: S110  (as Streamlit's own: never fail a run over this)
+                pass
+
+    script_runner._clean_problem_modules = close_matplotlib_figures
+    return True
 
 
 def _legacy_pages_mode() -> bool | None:
@@ -75,8 +109,13 @@ def enter_app() -> None:
     app.py has had a chance to call `st.navigation`. When a fresh server's first visitor opens a page URL directly
     (a shared link), that legacy mode runs the page file on its own: no app layout, a raw file list as the menu.
     Switching the flag off and rerunning sends the visit through app.py, which then shows the requested page.
-    The rerun happens at most once per session, so a Streamlit version where the flag means something else can
-    never loop (tests/test_pages.py checks the flag still exists and still works this way).
+    The rerun happens at most once until app.py has run (`settings` clears the mark), so a Streamlit version
+    where the flag means something else can never loop (tests/test_pages.py checks the flag still exists and
+    still works this way; tests/test_browser_lecture.py opens a deep link on a fresh server). AppTest resets the
+    flag before every run, so there the mark is what sends each run through app.py.
+
+    No public replacement exists in Streamlit 1.67: the mode is chosen from the folder's existence when the first
+    session starts, and `st.navigation` (which turns it off) only runs inside app.py.
     """
     if not _legacy_pages_mode() or st.session_state.get(ENTERED):
         return
@@ -106,6 +145,7 @@ def settings() -> str:
     Sets the language of this script run (`dlviz.i18n.set_language`) before any page text is made, writes it to
     the URL, and adds presenter mode's large-type CSS while it is on. Returns the language.
     """
+    st.session_state.pop(ENTERED, None)        # app.py runs: a later bare page run may send it here again
     if LANG not in st.session_state:
         st.session_state[LANG] = _first_language()
     st.session_state[LANG_WIDGET] = st.session_state[LANG]
