@@ -9,6 +9,7 @@ from dlviz.datasets import get_dataset
 from dlviz.figures import latent as lfig
 from dlviz.training.autoencoder import KIND_TITLES, SHORT_TITLES, model_name, other_dataset
 from dlviz.ui.input_picker import dataset_selector, input_with_view
+from dlviz.ui.live import live_latent_view, live_tab_label
 from dlviz.ui.shell import enter_app
 
 enter_app()
@@ -284,11 +285,11 @@ with right:
     st.plotly_chart(figures.stages_strip(view.panels()), key="ae.stages")
     st.caption("The models see the last image (28×28, values in [0, 1]).")
 
-tabs = st.tabs(TABS, key="ae.tab", on_change="rerun")
+tabs = st.tabs([*TABS, live_tab_label()], key="ae.tab", on_change="rerun")
 sections = [lambda: reconstruction_tab(x, dataset), lambda: denoising_tab(x, dataset),
             lambda: sparsity_tab(x, dataset), lambda: anomaly_tab(x, dataset), lambda: latent_tab(x, dataset),
             lambda: manifold_tab(dataset), lambda: interpolation_tab(x, dataset), lambda: vae_tab(x, dataset),
-            lambda: sampling_tab(dataset)]
+            lambda: sampling_tab(dataset), lambda: live_latent_view(dataset)]
 for tab, section in zip(tabs, sections):      # only the open tab runs
     with tab:
         if tab.open:

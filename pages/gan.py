@@ -9,6 +9,7 @@ from dlviz.figures import gan as gfig
 from dlviz.gan_latent import sample_z
 from dlviz.latent import lerp, slerp
 from dlviz.ui.input_picker import dataset_selector, input_with_view
+from dlviz.ui.live import live_gan_view, live_tab_label
 from dlviz.ui.shell import enter_app
 
 enter_app()
@@ -273,11 +274,11 @@ st.caption(f"**{card.title}** · {card.entry['steps']:,} generator steps ({card.
 
 TABS = ["Samples", "Latent sliders", "Interpolation", "Your input vs the critic", "Training timeline",
         "Mode collapse", "Nearest training image"]
-tabs = st.tabs(TABS, key="gan.tab", on_change="rerun")
+tabs = st.tabs([*TABS, live_tab_label()], key="gan.tab", on_change="rerun")
 sections = [lambda: samples_section(sampler, name), lambda: sliders_section(sampler, records),
             lambda: interpolation_section(sampler), lambda: critic_section(sampler, records, card, dataset),
             lambda: timeline_section(cards, dataset), lambda: collapse_section(cards, dataset),
-            lambda: nearest_section(sampler, dataset)]
+            lambda: nearest_section(sampler, dataset), live_gan_view]
 for tab, section in zip(tabs, sections):
     with tab:
         if tab.open:
