@@ -9,6 +9,8 @@ from pathlib import Path
 
 import numpy as np
 
+from dlviz.i18n import N_
+
 
 @dataclass(frozen=True)
 class Dataset:
@@ -21,7 +23,7 @@ class Dataset:
 
 MNIST = Dataset(
     key="mnist",
-    title="MNIST digits",
+    title=N_("MNIST digits"),
     classes=tuple(str(d) for d in range(10)),
     npz_name="mnist.npz",
     credit="MNIST: Y. LeCun, C. Cortes, C. J. C. Burges",
@@ -29,8 +31,8 @@ MNIST = Dataset(
 FASHION = Dataset(
     key="fashion",
     title="Fashion-MNIST",
-    classes=("T-shirt/top", "Trouser", "Pullover", "Dress", "Coat",
-             "Sandal", "Shirt", "Sneaker", "Bag", "Ankle boot"),
+    classes=(N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"),
+             N_("Sandal"), N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot")),   # English ids: t() to show
     npz_name="fashion_mnist.npz",
     credit="Fashion-MNIST: Zalando SE, MIT licence",
 )

@@ -10,15 +10,16 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlviz import ops
+from dlviz.i18n import N_
 
 READINGS = {
-    "max": "Max pooling keeps the strongest response in each window: sharp features survive, "
-           "their exact position inside the window is lost.",
-    "average": "Average pooling keeps the mean: smooth, noise is damped, but a thin strong stroke is diluted.",
-    "conv": "A strided convolution shrinks with *learned* weights: with a box kernel it is exactly average "
-            "pooling, with other weights it can keep whatever the task needs.",
-    "global": "Global average pooling keeps one number per map: *how much* of the feature there is, "
-              "nothing about *where*.",
+    "max": N_("Max pooling keeps the strongest response in each window: sharp features survive, "
+              "their exact position inside the window is lost."),
+    "average": N_("Average pooling keeps the mean: smooth, noise is damped, but a thin strong stroke is diluted."),
+    "conv": N_("A strided convolution shrinks with *learned* weights: with a box kernel it is exactly average "
+               "pooling, with other weights it can keep whatever the task needs."),
+    "global": N_("Global average pooling keeps one number per map: *how much* of the feature there is, "
+                 "nothing about *where*."),
 }
 
 

@@ -31,6 +31,8 @@ from fractions import Fraction
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
 
+from dlviz.i18n import N_
+
 __all__ = [
     "output_size",
     "output_size_formula",
@@ -620,15 +622,15 @@ def receptive_field_jump(layers, axis: int = 0) -> int:
 # Kernel presets and user-typed kernels
 # ---------------------------------------------------------------------------
 
-KERNEL_PRESETS = (
-    "identity",
-    "box blur",
-    "gaussian",
-    "sharpen",
-    "sobel x",
-    "sobel y",
-    "laplacian",
-    "emboss",
+KERNEL_PRESETS = (      # names are ids; pages show them through t() (N_ puts them in the catalogs)
+    N_("identity"),
+    N_("box blur"),
+    N_("gaussian"),
+    N_("sharpen"),
+    N_("sobel x"),
+    N_("sobel y"),
+    N_("laplacian"),
+    N_("emboss"),
 )
 
 _CLASSIC_LAPLACIAN = np.array([[0, 1, 0], [1, -4, 1], [0, 1, 0]], dtype=np.float64)

@@ -13,7 +13,7 @@ TITLE = 26
 LINE = 5                  # px: curves
 OUTLINE = 6               # px: outlines of clicked cells, receptive fields
 HEIGHT = 1.2              # taller, so the larger type still leaves room for the data
-TEXT_SCALE = 1.6          # annotations: panel titles, tile numbers
+TEXT_SCALE = 1.3          # annotations: panel titles, tile numbers (side-by-side titles must still fit)
 
 # Scales that fade on a washed-out projector -> ones spanning dark to bright (perceptually ordered, as before)
 HIGH_CONTRAST = {"viridis": "Inferno", "blues": "Greys", "rdbu_r": "RdBu_r", "rdbu": "RdBu", "gray": "gray",
@@ -48,7 +48,8 @@ def presenter(fig: go.Figure) -> go.Figure:
         if kind in ("heatmap", "contour", "histogram2d"):
             name = _named_scale(trace)
             if name in HIGH_CONTRAST:
-                trace.colorscale = HIGH_CONTRAST[name]
+                trace.colorscale = [[v, _safe(c)] for v, c in _expanded(HIGH_CONTRAST[name].lower())] \
+                    if HIGH_CONTRAST[name].lower() in _EXPANDABLE else HIGH_CONTRAST[name]
             if trace.texttemplate:
                 trace.textfont = dict(size=FONT)
         elif kind in ("scatter", "scattergl"):
@@ -76,15 +77,23 @@ def _named_scale(trace) -> str | None:
         return None
     colors = tuple(c for _, c in scale)
     for name in HIGH_CONTRAST:
-        if colors == _expanded(name):
+        if colors == tuple(c for _, c in _expanded(name)):
             return name
     return None
 
 
 _EXPANDED: dict[str, tuple] = {}
+_EXPANDABLE = {"inferno"}
 
 
 def _expanded(name: str) -> tuple:
     if name not in _EXPANDED:
-        _EXPANDED[name] = tuple(c for _, c in go.Heatmap(colorscale=name).colorscale)
+        _EXPANDED[name] = tuple(go.Heatmap(colorscale=name).colorscale)
     return _EXPANDED[name]
+
+
+def _safe(color: str) -> str:
+    """Streamlit's chart theme uses the colours #000001…#000040 as placeholders and swaps them for theme colours
+    in the browser; Inferno starts at #000004 (its black would turn pink). Plain black instead."""
+    c = color.lower()
+    return "#000000" if len(c) == 7 and c.startswith("#0000") and int(c[5:], 16) <= 0x40 else color
