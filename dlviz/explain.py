@@ -332,6 +332,21 @@ def output_arithmetic(inspector: Inspector, image: np.ndarray, maps: dict[str, n
                             stride=g.stride)
 
 
+def softmax(scores: np.ndarray) -> np.ndarray:
+    """Scores (logits) -> probabilities, for models whose last layer has no softmax."""
+    z = np.asarray(scores, np.float64) - np.max(scores)
+    e = np.exp(z)
+    return e / e.sum()
+
+
+def top_classes(probs: np.ndarray, classes, k: int = 10) -> tuple[np.ndarray, list[str]]:
+    """All classes when there are at most 2·k, else the k most likely, best first (a 1000-bar chart says nothing)."""
+    if len(probs) <= 2 * k:
+        return np.asarray(probs), list(classes)
+    order = np.argsort(probs)[::-1][:k]
+    return np.asarray(probs)[order], [classes[i] for i in order]
+
+
 def strongest_cell(fmap: np.ndarray) -> tuple[int, int, int]:
     """(channel, row, col) of the activation that stands out most above its map's typical (median) level.
 

@@ -29,7 +29,7 @@ MAX_MODEL_BYTES = 50 * 2**20          # MobileNetV2 is 14 MB; a lecture CNN is w
 MAX_UNPACKED_BYTES = 200 * 2**20      # a zip that unpacks to more than this is refused before reading it
 MAX_SIDE = 512                        # input height / width the pages can draw
 ARCHIVE_FILES = {"config.json", "metadata.json", "model.weights.h5"}
-SCALINGS = ("[0, 1]", "[-1, 1]", "0–255")
+from dlviz.inputs.adapt import SCALINGS  # noqa: E402  (one source of truth for the names)
 
 
 class UserModelError(ValueError):

@@ -5,21 +5,26 @@ import numpy as np
 import streamlit as st
 
 from dlviz import explain, figures, ops, playground
-from dlviz.datasets import get_dataset
+from dlviz.i18n import t
 from dlviz.inputs import limit_size, to_gray
+from dlviz.inputs.adapt import scale, view_28
 from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.live import live_cnn_view, live_tab_label
-from dlviz.ui.models import inspector_or_stop
+from dlviz.ui.models import SHIPPED, adapted_input, model_setup, model_source_selector, shown
+from dlviz.ui.saliency import saliency_section
 from dlviz.ui.shell import enter_app
 
 enter_app()
 
 
 @st.fragment
-def feature_maps_section(inspector, image, maps):
-    """Feature maps, one value step by step, learned kernels."""
-    layer = st.segmented_control("Layer", inspector.names, default=inspector.names[0], key="conv.layer",
-                                 required=True)
+def feature_maps_section(inspector, image, maps, display):
+    """Feature maps, one value step by step, learned kernels. image: the model's input; display: it in [0, 1]."""
+    if len(inspector.names) <= 12:
+        layer = st.segmented_control("Layer", inspector.names, default=inspector.names[0], key="conv.layer",
+                                     required=True)
+    else:
+        layer = st.selectbox("Layer", inspector.names, key="conv.layer")
     c2, c3 = st.columns(2)
     shared = c2.toggle("One colour scale for all maps", key="conv.shared",
                        help="On: compare how strongly maps respond. Off: see each map's pattern.")
@@ -27,6 +32,10 @@ def feature_maps_section(inspector, image, maps):
     fmap = maps[layer]
     h, w, c = fmap.shape
     st.caption(f"`{layer}` output: {h}×{w}×{c}. Click any pixel of a map to see how it was computed.")
+    shown_maps = min(c, max(8, 60_000 // (h * w)))      # a browser draws ~60k clickable cells smoothly
+    if shown_maps < c:
+        st.caption(t("Showing maps 0–{last} of {c} (large maps); every map can be chosen below by its number.",
+                     last=shown_maps - 1, c=c))
 
     # The three number inputs are the single source of truth for the explained cell; a click on a map writes them.
     # Their keys carry the input's fingerprint: a new drawing starts from its own most telling cell, and no stale
@@ -37,7 +46,8 @@ def feature_maps_section(inspector, image, maps):
         for key, value in zip(keys, explain.strongest_cell(fmap)):
             st.session_state[key] = value
     cell = tuple(int(st.session_state[k]) for k in keys)
-    event = st.plotly_chart(figures.map_grid(fmap, shared_scale=shared, selected=cell), key=f"conv.maps.{layer}",
+    event = st.plotly_chart(figures.map_grid(fmap[..., :shown_maps], shared_scale=shared, selected=cell),
+                            key=f"conv.maps.{layer}",
                             on_select="rerun", selection_mode="points")
     clicked = explain.clicked_cell(event)
     if clicked is not None and clicked != st.session_state.get(f"conv.click.{layer}.{token}"):
@@ -51,11 +61,15 @@ def feature_maps_section(inspector, image, maps):
     ch = k1.number_input("Map (channel)", 0, c - 1, key=keys[0])
     row = k2.number_input("Row", 0, h - 1, key=keys[1])
     col = k3.number_input("Column", 0, w - 1, key=keys[2])
-    arith = explain.output_arithmetic(inspector, image, maps, layer, row, col, ch)
+    try:
+        arith = explain.output_arithmetic(inspector, image, maps, layer, row, col, ch)
+    except ValueError as e:         # a depthwise or grouped convolution: maps yes, value-by-value arithmetic no
+        st.info(str(e))
+        return
 
     a, b = st.columns([1, 2], gap="large")
     with a:
-        st.plotly_chart(figures.image(image, f"Receptive field of {layer}[{row}, {col}]",
+        st.plotly_chart(figures.image(shown(display), f"Receptive field of {layer}[{row}, {col}]",
                                       outline=arith.receptive_field, height=300), key="conv.rf")
         t, l_, btm, r = arith.receptive_field
         st.caption(f"Input pixels rows {t}–{btm - 1}, columns {l_}–{r - 1} ({btm - t}×{r - l_}) can change "
@@ -81,7 +95,7 @@ def feature_maps_section(inspector, image, maps):
         st.markdown(explain.arithmetic_story(arith))
 
     if show_kernels and arith.kind == "Conv2D":
-        kernel = inspector.layers[inspector.names.index(layer)].get_weights()[0]   # (kh, kw, cin, cout)
+        kernel = inspector.layers[inspector.names.index(layer)].get_weights()[0][..., :shown_maps]   # (kh, kw, cin, cout)
         kin = st.slider("Kernels: input channel", 0, kernel.shape[2] - 1, 0, key=f"conv.kin.{layer}") \
             if kernel.shape[2] > 1 else 0
         st.markdown(f"**Learned kernels of `{layer}`** (input channel {kin}; red positive, blue negative). "
@@ -154,7 +168,7 @@ def playground_section(choice, image):
 
 
 @st.fragment
-def full_image_section(inspector, choice, ink_image):
+def full_image_section(inspector, choice, ink_image, setup):
     """The trained conv layers over the whole (cleaned) image."""
     if choice.source == "sample":
         st.info("Upload a photo or draw to see the network's filters on a full-size image. "
@@ -164,10 +178,22 @@ def full_image_section(inspector, choice, ink_image):
                     "image (the dense classifier can't, it needs exactly 28×28). Rows and columns below are at "
                     "the image's resolution, not the model's.")
         big_layer = st.segmented_control("Layer", inspector.names, default=inspector.names[0], key="photo.layer",
-                                         required=True)
-        ink = limit_size((ink_image[..., None] * 255).astype(np.uint8).repeat(3, -1), 384)
-        big = inspector.fully_convolutional(to_gray(ink), big_layer)
-        st.caption(f"Input {ink.shape[0]}×{ink.shape[1]} (cleaned ink image) → `{big_layer}` "
+                                         required=True) if len(inspector.names) <= 12 else \
+            st.selectbox("Layer", inspector.names, key="photo.layer")
+        if ink_image is not None:          # a shipped CNN: the cleaned ink image, as the 28×28 view was made from
+            ink = limit_size((ink_image[..., None] * 255).astype(np.uint8).repeat(3, -1), 384)
+            what, x = "cleaned ink image", to_gray(ink)
+        else:                               # your model: the whole picture, in its channels and value range
+            ink = limit_size(choice.rgb, 384)
+            x = ink.astype(np.float32) / 255.0 if setup.inspector.input_shape[-1] == 3 else to_gray(ink)
+            what, x = t("whole image"), scale(x, setup.scaling)
+        try:
+            big = inspector.fully_convolutional(x, big_layer)
+        except Exception as e:       # e.g. a layer that needs the model's exact input size
+            st.info(t("This model's layers cannot run on another image size: {reason}",
+                      reason=str(e).splitlines()[0][:200]))
+            return
+        st.caption(f"Input {ink.shape[0]}×{ink.shape[1]} ({what}) → `{big_layer}` "
                    f"{big.shape[0]}×{big.shape[1]}×{big.shape[2]}; first 16 maps.")
         st.plotly_chart(figures.map_grid(big[..., :16], clickable=False, cell_px=150), key="photo.maps")
 
@@ -188,33 +214,51 @@ st.title("Convolution & feature maps")
 st.caption("A convolution slides a small grid of weights over the image; at each position it multiplies and adds. "
            "Stack a few, and the network learns its own edge, stroke and part detectors.")
 
-dataset = dataset_selector()
-ds = get_dataset(dataset)
-inspector = inspector_or_stop(f"cnn_{dataset}")
+source = model_source_selector()
+dataset = dataset_selector() if source == SHIPPED else dataset_selector(t("Samples from"))
+setup = model_setup(source, dataset)
+inspector = setup.inspector
 
-choice, view, right = input_with_view(dataset)
-maps, probs = inspector.run(view.image)
+if not setup.shipped:
+    choice, view, right = adapted_input(setup, dataset)
+    image, display, ink = view.x, view.display, None
+else:
+    choice, view, right = input_with_view(dataset)
+    image, display, ink = view.image, view.image, view.ink
+maps, out = inspector.run(image)
+probs = out if setup.softmax else explain.softmax(out)
 with right:
-    st.plotly_chart(figures.probability_bars(probs, ds.classes), key="conv.probs")
-    st.markdown(f"**What the model sees**: {view.recipe}.")
-    st.plotly_chart(figures.stages_strip(view.panels()), key="conv.stages")
+    st.plotly_chart(figures.probability_bars(*explain.top_classes(probs, setup.classes)), key="conv.probs")
+    if not setup.shipped:
+        h, w, c = inspector.input_shape
+        st.markdown(t("**What `{model}` sees**: {h}×{w}×{c}, values {scaling}.", model=setup.title, h=h, w=w, c=c,
+                      scaling=setup.scaling) + ("" if setup.softmax else " " + t("Its outputs are scores; the bars "
+                                                                                   "show their softmax.")))
+        st.plotly_chart(figures.stages_strip([("input", choice.rgb), ("model input", shown(display))]),
+                        key="conv.stages")
+    else:
+        st.markdown(f"**What the model sees**: {view.recipe}.")
+        st.plotly_chart(figures.stages_strip(view.panels()), key="conv.stages")
 
-TABS = ["Feature maps", "Convolution playground", "Network on the full image", "Layers, parameters, MACs",
-        live_tab_label()]
+TABS = ["Feature maps", t("Why this class? (Grad-CAM, saliency)"), "Convolution playground",
+        "Network on the full image", "Layers, parameters, MACs", live_tab_label()]
 # Only the open tab runs, and each tab is a fragment: its own widgets rerun that tab alone, not the model.
-maps_tab, play_tab, photo_tab, table_tab, live_tab = st.tabs(TABS, key="conv.tab", on_change="rerun")
+maps_tab, why_tab, play_tab, photo_tab, table_tab, live_tab = st.tabs(TABS, key="conv.tab", on_change="rerun")
 with maps_tab:
     if maps_tab.open:
-        feature_maps_section(inspector, view.image, maps)
+        feature_maps_section(inspector, image, maps, display)
+with why_tab:
+    if why_tab.open:
+        saliency_section(setup, image, display, probs)
 with play_tab:
     if play_tab.open:
-        playground_section(choice, view.image)
+        playground_section(choice, display)
 with photo_tab:
     if photo_tab.open:
-        full_image_section(inspector, choice, view.ink)
+        full_image_section(inspector, choice, ink, setup)
 with table_tab:
     if table_tab.open:
         layers_section(inspector)
 with live_tab:
     if live_tab.open:
-        live_cnn_view(dataset, view.image)
+        live_cnn_view(dataset, view.image if setup.shipped else view_28(choice, dataset))

@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from dlviz.inputs.choice import ChosenInput, model_view
-from dlviz.inputs.decoding import EmptyInputError
-from dlviz.inputs.choice import EMPTY_HINT
+from dlviz.inputs.choice import EMPTY_HINT, ChosenInput, model_view
+from dlviz.inputs.decoding import EmptyInputError, InputError
 
 SCALINGS = ("[0, 1]", "[-1, 1]", "0–255")
 RECIPES = ("mnist", "fashion", "whole image")
@@ -106,3 +105,11 @@ def adapt(choice: ChosenInput, shape: tuple[int, int, int], scaling: str = "[0, 
     display = grey if c == 1 else colour
     x = display[..., None] if c == 1 else display
     return Adapted(scale(x, scaling), display.astype(np.float32), recipe, scaling, note)
+
+
+def view_28(choice: ChosenInput, dataset: str) -> np.ndarray:
+    """The 28×28 view of `dataset`'s recipe (for views that need the shipped models' input), blank if none."""
+    try:
+        return model_view(choice, dataset).image
+    except InputError:
+        return np.zeros((28, 28), np.float32)

@@ -1,0 +1,124 @@
+"""The Convolution and Pooling pages with a model the user uploads, and the "Why this class?" tab (AppTest)."""
+import json
+
+import keras
+import numpy as np
+import pytest
+from keras import layers
+
+from tests.test_pages import open_page, open_tab, prediction_title, text_of
+from tests.test_user_model import bn_strided, nested, rgb_cnn
+
+UPLOAD = "dlviz.user_model.upload"
+
+
+@pytest.fixture(scope="module")
+def files(tmp_path_factory):
+    d = tmp_path_factory.mktemp("models")
+    out = {}
+    for name, build in (("cifar.keras", rgb_cnn), ("bn.keras", bn_strided), ("nested.keras", nested)):
+        build().save(d / name)
+        out[name] = (d / name).read_bytes()
+    marker = d / "ran"
+    touch = eval(f"lambda x: (open({str(marker)!r}, 'w').write('ran'), x)[1]")
+    evil = keras.Sequential([keras.Input((8, 8, 1)), layers.Lambda(touch), layers.Conv2D(2, 3), layers.Flatten(),
+                             layers.Dense(2)])
+    evil.save(d / "evil.keras")
+    marker.unlink()
+    out["evil.keras"] = (d / "evil.keras").read_bytes()
+    out["marker"] = marker
+    return out
+
+
+def your_model(page: str, files, name: str):
+    at = open_page(page)
+    at.segmented_control(key="dlviz.model.source.widget").set_value("yours").run()
+    assert not at.exception
+    assert "Upload a .keras file" in text_of(at)
+    at.file_uploader(key=UPLOAD).set_value((name, files[name], "application/octet-stream")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    return at
+
+
+def chart_titles(at) -> str:
+    """Every figure's panel titles (annotations) and title, one per line."""
+    out = []
+    for chart in at.get("plotly_chart"):
+        layout = json.loads(chart.proto.spec).get("layout", {})
+        out += [a.get("text", "") for a in layout.get("annotations", [])]
+        title = layout.get("title", {})
+        out.append(title.get("text", "") if isinstance(title, dict) else str(title))
+    return "\n".join(out)
+
+
+def test_an_uploaded_rgb_cnn_drives_the_convolution_page(files):
+    at = your_model("pages/convolution.py", files, "cifar.keras")
+    text = text_of(at)
+    assert "**cifar.keras**: input 32×32×3, 10 outputs" in text
+    assert "✓ equals" in text and "✗" not in text and "over 3 input channels" in text
+    assert prediction_title(at).startswith("Prediction: ")
+    names = "plane, car, bird, cat, deer, dog, frog, horse, ship, truck"
+    at.text_area(key=next(w.key for w in at.text_area if w.key.startswith("dlviz.user_model.classes"))) \
+        .set_value(names).run()
+    assert any(prediction_title(at).startswith(f"Prediction: {c.strip()} ") for c in names.split(","))
+    at.segmented_control(key="conv.layer").set_value("p2").run()
+    assert "maximum" not in text_of(at) and "average" in text_of(at) and "✓ equals" in text_of(at)
+    open_tab(at, "Layers, parameters, MACs")
+    assert "3·3·3·6 + 6 = 168" in str(at.dataframe[0].value.to_dict())
+    # the model stays for the session: the Pooling page uses it too
+    at.switch_page("pages/pooling.py").run()
+    assert not at.exception
+    assert "cifar.keras" in text_of(at)
+
+
+def test_batchnorm_and_strides_are_explained_on_the_page(files):
+    at = your_model("pages/convolution.py", files, "bn.keras")
+    at.segmented_control(key="conv.layer").set_value("pre_bn").run()
+    story = text_of(at)
+    assert "BatchNorm `bn`" in story and "Folded into the convolution" in story and "✗" not in story
+    at.segmented_control(key="conv.layer").set_value("dilated").run()
+    assert "dilation 2×2" in text_of(at)
+
+
+def test_a_nested_model_lists_its_inner_layers(files):
+    at = your_model("pages/convolution.py", files, "nested.keras")
+    assert "block/conv" in at.segmented_control(key="conv.layer").options
+    at.segmented_control(key="conv.layer").set_value("block/conv").run()
+    assert "✓ equals" in text_of(at)
+
+
+def test_refused_uploads_say_why_and_the_page_keeps_running(files):
+    at = your_model("pages/convolution.py", files, "evil.keras")
+    assert any("refused" in e.value and "Lambda" in e.value for e in at.error)
+    assert not files["marker"].exists()
+    at.file_uploader(key=UPLOAD).set_value(("photo.keras", b"\x89PNG\r\n\x1a\nnot a model", "image/png")).run()
+    assert not at.exception
+    assert any("not a Keras model file" in e.value for e in at.error)
+    at.file_uploader(key=UPLOAD).set_value(("cifar.keras", files["cifar.keras"], "application/octet-stream")).run()
+    assert not at.exception and not at.error
+    assert "input 32×32×3" in text_of(at)
+
+
+def test_why_tab_explains_the_shipped_cnn_and_a_contrast():
+    at = open_page("pages/convolution.py")
+    at.selectbox(key="dlviz.sample.class.mnist").set_value("7").run()
+    open_tab(at, "Why this class? (Grad-CAM, saliency)")
+    assert not at.exception, [e.value for e in at.exception]
+    titles = chart_titles(at)
+    for title in ("Grad-CAM (conv6, 7×7)", "gradients", "SmoothGrad", "integrated gradients"):
+        assert title in titles
+    assert "Why **7**?" in text_of(at)
+    versus = next(w for w in at.selectbox if w.key.startswith("why.versus"))
+    versus.set_value(1).run()
+    assert "Why **7** and not **1**?" in text_of(at)
+    at.slider(key="why.opacity").set_value(0.2).run()
+    assert not at.exception
+
+
+def test_why_tab_on_an_uploaded_model(files):
+    at = your_model("pages/convolution.py", files, "cifar.keras")
+    open_tab(at, "Why this class? (Grad-CAM, saliency)")
+    assert not at.exception, [e.value for e in at.exception]
+    assert "Grad-CAM (c2, 15×15)" in chart_titles(at)
+    spec = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "Grad-CAM" in c.proto.spec))
+    assert [d["type"] for d in spec["data"]] == ["image"] * 4
