@@ -177,6 +177,7 @@ def backbone_setup() -> Setup:
     except backbone.BackboneUnavailable as e:
         st.session_state["dlviz.backbone.error"] = str(e)
         st.error(str(e), icon=":material/cloud_off:")
+        st.button(t("Try again"), key="dlviz.backbone.retry")
         st.stop()
     st.caption(t("MobileNetV2 (Sandler et al. 2018), trained on ImageNet: 224×224 RGB photos, 1000 classes, "
                  "values in [-1, 1]. Feature maps, kernels and Grad-CAM work as for the small CNNs."))
