@@ -19,7 +19,6 @@ import streamlit as st
 from dlviz import registry
 from dlviz.datasets import get_dataset
 from dlviz.figures import live as lfig
-from dlviz.figures import maps as mfig
 from dlviz.figures.latent import mosaic
 from dlviz.i18n import t
 from dlviz.live import cnn, gan2d, latent
@@ -27,6 +26,7 @@ from dlviz.live.runner import (FAILED, FINISHED, PAUSED, QUEUED, RUNNING, STARTI
                                SessionRun, Snapshot)
 
 RUN = "dlviz.live.run"              # the session's SessionRun
+START = "dlviz.live.start"          # a Start click's request: the kind of view to start a run in
 PAST = "dlviz.live.past"            # {kind: [(label, steps, values), ...]}: earlier runs' curves, for comparison
 POLL_SECONDS = 0.2                  # 5 redraws per second while a run trains
 POLLING_STATES = (QUEUED, STARTING, RUNNING)
@@ -84,7 +84,15 @@ def _status(snap: Snapshot) -> None:
 
 
 def _controls(kind: str, start) -> LiveRun | None:
-    """Start / pause / resume / one step / stop. `start()` makes a new run from the current settings."""
+    """Start / pause / resume / one step / stop. `start()` makes a new run from the current settings.
+
+    The buttons act in `on_click` callbacks, which Streamlit runs before the script: a page that reruns itself
+    (e.g. to update its URL) cannot swallow a click. Starting needs the page's current settings, so its callback
+    only leaves a request that this function picks up.
+    """
+    if st.session_state.pop(START, None) == kind:
+        run = start()
+        _settle(run, lambda s: s.state != QUEUED or s.queue_position is not None, timeout=2)
     run = _run_of(kind)
     snap = run.snapshot() if run is not None else None
     other = session_run()
@@ -93,34 +101,50 @@ def _controls(kind: str, start) -> LiveRun | None:
                      page=t(KIND_PAGES[other.kind])))
     cols = st.columns(5)
     active = snap is not None and snap.active
-    if cols[0].button(t("Start a new run") if active else t("Start"), key=f"live.{kind}.start", type="primary",
-                      icon=":material/play_arrow:"):
-        run = start()
-        _settle(run, lambda s: s.state != QUEUED or s.queue_position is not None, timeout=2)
-        snap = run.snapshot()
-        active = True
     paused = snap is not None and snap.state == PAUSED
-    if cols[1].button(t("Resume") if paused else t("Pause"), key=f"live.{kind}.pause", disabled=not active,
-                      icon=":material/play_circle:" if paused else ":material/pause:"):
-        if paused:
-            run.resume()
-            _settle(run, lambda s: s.state != PAUSED)
-        else:
-            run.pause()
-            _settle(run, lambda s: s.state == PAUSED or not s.active)
-    if cols[2].button(t("One step"), key=f"live.{kind}.step", disabled=not active,
-                      help=t("Pause and train exactly one batch."), icon=":material/skip_next:"):
-        before = run.snapshot()
-        run.step_once()
-        _settle(run, lambda s: (s.step > before.step and s.state == PAUSED) or not s.active
-                or s.state in (QUEUED, STARTING))
-    if cols[3].button(t("Stop"), key=f"live.{kind}.stop", disabled=not active, icon=":material/stop:"):
-        run.stop(t("stopped by you"))
-        _settle(run, lambda s: not s.active)
+    cols[0].button(t("Start a new run") if active else t("Start"), key=f"live.{kind}.start", type="primary",
+                   icon=":material/play_arrow:", on_click=st.session_state.__setitem__, args=(START, kind))
+    cols[1].button(t("Resume") if paused else t("Pause"), key=f"live.{kind}.pause", disabled=not active,
+                   icon=":material/play_circle:" if paused else ":material/pause:", on_click=_pause_or_resume,
+                   args=(kind,))
+    cols[2].button(t("One step"), key=f"live.{kind}.step", disabled=not active,
+                   help=t("Pause and train exactly one batch."), icon=":material/skip_next:", on_click=_one_step,
+                   args=(kind,))
+    cols[3].button(t("Stop"), key=f"live.{kind}.stop", disabled=not active, icon=":material/stop:",
+                   on_click=_stop, args=(kind,))
     running, waiting = POOL.load()
     cols[4].caption(t("Server: {running} of {capacity} training slots in use, {waiting} waiting.",
                       running=running, capacity=POOL.capacity, waiting=waiting))
     return run
+
+
+def _pause_or_resume(kind: str) -> None:
+    run = _run_of(kind)
+    if run is None:
+        return
+    if run.snapshot().state == PAUSED:
+        run.resume()
+        _settle(run, lambda s: s.state != PAUSED)
+    else:
+        run.pause()
+        _settle(run, lambda s: s.state == PAUSED or not s.active)
+
+
+def _one_step(kind: str) -> None:
+    run = _run_of(kind)
+    if run is None:
+        return
+    before = run.snapshot()
+    run.step_once()
+    _settle(run, lambda s: (s.step > before.step and s.state == PAUSED) or not s.active
+            or s.state in (QUEUED, STARTING))
+
+
+def _stop(kind: str) -> None:
+    run = _run_of(kind)
+    if run is not None:
+        run.stop(t("stopped by you"))
+        _settle(run, lambda s: not s.active)
 
 
 def _settle(run: LiveRun, condition, timeout: float = 3.0) -> None:
@@ -222,9 +246,9 @@ def _draw_cnn(snap: Snapshot, classes) -> None:
     a = snap.arrays
     left, right = st.columns([2, 3])
     with left:
-        shown = mfig.image(a["input"], t("Your input, as this network sees it"), height=230)
+        shown = lfig.image(a["input"], t("Your input, as this network sees it"))
         st.plotly_chart(shown, key="live.cnn.input")
-        st.plotly_chart(mfig.probability_bars(a["probs"], classes, height=250), key="live.cnn.probs")
+        st.plotly_chart(lfig.probabilities(a["probs"], classes), key="live.cnn.probs")
     with right:
         h = snap.history
         test = a["test_accuracy"]
