@@ -8,10 +8,11 @@ import streamlit as st
 
 from dlviz.catalog import PAGES
 from dlviz.i18n import t
-from dlviz.ui import shell
+from dlviz.ui import shell, timing
 from dlviz.ui.shell import start_up
 
 start_up()          # once per process: TensorFlow imported, then gc.freeze() (see dlviz/ui/shell.py)
+timing.install()    # DLVIZ_TIMING_LOG=FILE: one JSON line per script and fragment run (dlviz/ui/timing.py)
 st.set_page_config(page_title="dlviz: see what a network does", page_icon=":material/neurology:", layout="wide")
 shell.settings()    # language (before any text is made) and presenter mode, in the sidebar and the URL
 

@@ -110,8 +110,10 @@ def corpus() -> tuple[Case, ...]:
         Case("page.html", b"<!DOCTYPE html><html><body><img src=x onerror=alert(1)></body></html>", "HTML"),
         Case("toobig.png", b"\x89PNG\r\n\x1a\n" + bytes(MAX_BYTES), "limit is"),
         Case("one_pixel.png", encode(Image.new("L", (1, 1), 255), "PNG"), None, blank=True),
-        Case("strip_1x10000.png", encode(Image.fromarray(strip()), "PNG"), None),
-        Case("strip_10000x1.png", encode(Image.fromarray(np.ascontiguousarray(strip().T)), "PNG"), None),
+        Case("strip_1x10000.png", encode(Image.fromarray(strip()), "PNG"), "times the other"),
+        Case("strip_10000x1.png", encode(Image.fromarray(np.ascontiguousarray(strip().T)), "PNG"), "times the other"),
+        Case("panorama_20x1.png", encode(Image.fromarray(digit(50, 1000)), "PNG"), None),     # the widest allowed
+        Case("tower_1x20.png", encode(Image.fromarray(digit(1000, 50)), "PNG"), None),
         Case("sixteen_bit.png", png16(), None),
         Case("cmyk.jpg", cmyk_jpeg(), None),
         Case("palette_transparent.png", palette_with_transparency(), None),

@@ -16,8 +16,8 @@ from hypothesis import HealthCheck, assume, given, settings, strategies as hs
 from PIL import Image
 
 from dlviz import segmentation as seg
-from dlviz.inputs import (MAX_SIDE, ChosenInput, EmptyInputError, InputError, canvas_to_rgb, decode_upload,
-                          limit_size, model_view, preprocess)
+from dlviz.inputs import (MAX_ASPECT, MAX_SIDE, ChosenInput, EmptyInputError, InputError, canvas_to_rgb,
+                          decode_upload, limit_size, model_view, preprocess)
 from tests.bad_input_corpus import corpus
 
 EXAMPLES = int(os.environ.get("DLVIZ_FUZZ_EXAMPLES", "40"))
@@ -94,6 +94,10 @@ def images(draw) -> tuple[bytes, str, tuple[int, int]]:
 @given(images())
 def test_decoder_reads_random_valid_images_of_every_mode_and_shape(image):
     data, fmt, (h, w) = image
+    if max(h, w) > MAX_ASPECT * min(h, w):
+        with pytest.raises(InputError, match="times the other"):
+            decode_upload(data, f"fuzz.{fmt.lower()}")
+        return
     d = decode_or_refuse(data, f"fuzz.{fmt.lower()}")
     assert d is not None, f"a valid {fmt} {w}×{h} was refused"
     assert d.full_size == (h, w)

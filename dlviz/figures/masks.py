@@ -57,6 +57,9 @@ def _down(img: np.ndarray, f: int, labels: bool = False) -> np.ndarray:
     """Every f-th pixel (labels: a class must stay a class) or f×f block means (grey levels, probabilities)."""
     if f == 1:
         return img
+    if min(img.shape[:2]) < f:      # thinner than one block (a 1-pixel-high upload): repeat its edge to one block
+        img = np.pad(img, [(0, max(0, f - img.shape[0])), (0, max(0, f - img.shape[1]))] + [(0, 0)] * (img.ndim - 2),
+                     mode="edge")
     if labels:
         return img[f // 2::f, f // 2::f]
     h, w = (img.shape[0] // f) * f, (img.shape[1] // f) * f

@@ -24,6 +24,7 @@ __all__ = [
     "EmptyInputError",
     "MAX_BYTES",
     "MAX_PIXELS",
+    "MAX_ASPECT",
     "MAX_SIDE",
     "SUPPORTED_FORMATS",
     "Decoded",
@@ -45,6 +46,9 @@ class EmptyInputError(InputError):
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+# The long side at most this many times the short one: a 1 × 10,000 strip holds nothing a page can show, and
+# shrunk to MAX_SIDE its short side would round to a single pixel (every figure downsamples further).
+MAX_ASPECT = 20
 # Decoded images are kept at most this big on their long side: plenty for every view (the largest, the
 # convolution playground's full image, uses 512) and a bounded amount of memory per session.
 MAX_SIDE = 1024
@@ -174,7 +178,8 @@ def decode_image(data: bytes, name: str = "", max_side: int = MAX_SIDE) -> np.nd
 
     Raises:
         InputError: empty file, more than ``MAX_BYTES``, not an image, a format outside
-            ``SUPPORTED_FORMATS``, more than ``MAX_PIXELS`` pixels (checked from the header
+            ``SUPPORTED_FORMATS``, more than ``MAX_PIXELS`` pixels or a side more than ``MAX_ASPECT``
+            times the other (checked from the header
             before anything is decoded), or a truncated/damaged file. The message says
             what to do.
 
@@ -222,6 +227,11 @@ def decode_upload(data: bytes, name: str = "", max_side: int = MAX_SIDE) -> Deco
             raise _too_many_pixels_error(label, width, height)
         if width < 1 or height < 1:
             raise _damaged_error(label)
+        if max(width, height) > MAX_ASPECT * min(width, height):
+            raise InputError(
+                f"{label} is {width} × {height} pixels: one side is more than {MAX_ASPECT} times the other, "
+                "too thin a strip to show anything. Please crop it to the part you want to explore."
+            )
         try:
             orientation = _orientation(img)
             small = _decode_small(img, max_side)

@@ -1,0 +1,137 @@
+"""Sessions share one cached copy of every heavy object (models, compiled functions); Streamlit runs each session's
+script in its own thread, and after every run it calls `keras.backend.clear_session()` and `gc.collect()`.
+
+These tests run many calls in parallel threads against ONE shared object per model family, as the pages' caches
+hand them out, with Streamlit's clear_session running at the same time, and compare every result with a serial
+run of the same inputs. (Whole sessions in parallel are exercised against a real server by bench/soak.py:
+AppTest itself is not thread-safe, it swaps process-wide Streamlit singletons for each run.)
+"""
+from __future__ import annotations
+
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
+import numpy as np
+import pytest
+
+from dlviz import registry
+
+THREADS = 8
+CALLS = 6          # per thread
+
+
+def _needs(*names):
+    models = registry.read_manifest().get("models", {})
+    missing = [n for n in names if n not in models]
+    if missing:
+        pytest.skip(f"models not in pretrained/: {missing}")
+
+
+def _inputs(n: int, shape=(28, 28), seed: int = 0) -> list[np.ndarray]:
+    x, _ = registry.load_samples("mnist")
+    rng = np.random.default_rng(seed)
+    out = []
+    for i in range(n):
+        img = x[(i * 167) % len(x)].astype(np.float32) / 255.0      # samples are sorted by class
+        if shape != (28, 28):
+            img = np.pad(img, ((0, shape[0] - 28), (0, shape[1] - 28)))
+        out.append(np.clip(img + rng.normal(0, 0.05, img.shape).astype(np.float32), 0, 1))
+    return out
+
+
+def _parallel_equals_serial(call, inputs, compare):
+    """call(x) -> result; serial results first, then THREADS threads each calling on every input in a shuffled
+    order while another thread keeps calling keras.backend.clear_session() (as Streamlit does after each run)."""
+    import keras
+
+    serial = [call(x) for x in inputs]
+    stop = threading.Event()
+
+    def clear():
+        while not stop.is_set():
+            keras.backend.clear_session()
+            stop.wait(0.01)
+
+    def worker(seed):
+        order = np.random.default_rng(seed).permutation(len(inputs))
+        return [(int(i), call(inputs[i])) for i in order]
+
+    clearer = threading.Thread(target=clear, daemon=True)
+    clearer.start()
+    try:
+        with ThreadPoolExecutor(THREADS) as pool:
+            results = list(pool.map(worker, range(THREADS)))
+    finally:
+        stop.set()
+        clearer.join()
+    for per_thread in results:
+        for i, got in per_thread:
+            compare(got, serial[i])
+    return serial
+
+
+def test_cnn_inspector_shared_by_threads():
+    from dlviz.explain import Inspector
+
+    _needs("cnn_mnist")
+    inspector = Inspector(registry.load_model("cnn_mnist"))
+
+    def compare(a, b):
+        maps_a, out_a = a
+        maps_b, out_b = b
+        assert maps_a.keys() == maps_b.keys()
+        for k in maps_a:
+            np.testing.assert_array_equal(maps_a[k], maps_b[k])
+        np.testing.assert_array_equal(out_a, out_b)
+
+    serial = _parallel_equals_serial(inspector.run, _inputs(CALLS), compare)
+    assert len({int(out.argmax()) for _, out in serial}) > 1          # different inputs, different answers
+
+
+def test_autoencoder_coders_shared_by_threads():
+    from dlviz.coder import Coder
+
+    _needs("ae_mnist", "vae2d_mnist")
+    for name in ("ae_mnist", "vae2d_mnist"):
+        coder = Coder(registry.load_model(name))
+
+        def call(x, coder=coder):
+            enc, rec = coder.reconstruct(x[None])
+            return enc.code.copy(), rec.copy()
+
+        def compare(a, b):
+            np.testing.assert_array_equal(a[0], b[0])
+            np.testing.assert_array_equal(a[1], b[1])
+
+        _parallel_equals_serial(call, _inputs(CALLS), compare)
+
+
+def test_gan_sampler_shared_by_threads():
+    from dlviz.gan_sampler import GanSampler
+
+    _needs("gan_dcgan_mnist")
+    sampler = GanSampler(registry.load_model("gan_dcgan_mnist"), "gan_dcgan_mnist")
+    zs = [np.random.default_rng(i).standard_normal((4, 64)).astype(np.float32) for i in range(CALLS)]
+
+    def call(z):
+        images = sampler.generate(z)
+        return images.copy(), np.asarray(sampler.score(images)).copy()
+
+    def compare(a, b):
+        np.testing.assert_array_equal(a[0], b[0])
+        np.testing.assert_array_equal(a[1], b[1])
+
+    _parallel_equals_serial(call, zs, compare)
+
+
+def test_unet_segmenter_shared_by_threads():
+    from dlviz import segmentation as seg
+
+    _needs("seg_digits_unet")
+    segmenter = seg.Segmenter(registry.load_model("seg_digits_unet"))
+    inputs = _inputs(CALLS, shape=(64, 64))
+
+    def call(x):
+        return segmenter.run(x, maps=False, pad="constant").probs.copy()
+
+    _parallel_equals_serial(call, inputs, np.testing.assert_array_equal)
