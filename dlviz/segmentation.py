@@ -22,12 +22,13 @@ import numpy as np
 from PIL import Image
 
 from dlviz.inputs import to_gray
+from dlviz.i18n import N_
 
 SCENE_SIZE = 64                     # training/evaluation canvases are SCENE_SIZE × SCENE_SIZE
 INK_THRESHOLD = 0.5                 # a digit pixel is labelled when its ink is at least this (0..1)
 DIGIT_CLASSES = tuple(str(d) for d in range(10))
-SCENE_CLASSES = ("background", *DIGIT_CLASSES)      # label k: background (0) or digit k - 1
-MEMBRANE_CLASSES = ("membrane", "cell interior")    # the EM masks: 0 membrane, 1 interior
+SCENE_CLASSES = (N_("background"), *DIGIT_CLASSES)      # label k: background (0) or digit k - 1
+MEMBRANE_CLASSES = (N_("membrane"), N_("cell interior"))    # the EM masks: 0 membrane, 1 interior
 NO_LABEL = 255                      # in a bundled mask: this image has no ground truth (the EM test volume)
 SCENE_DIGITS = (1, 5)               # digits per scene (fewer when they do not fit without touching)
 SCALES = (0.8, 1.3)                 # a 28×28 MNIST box is pasted at 22..36 pixels

@@ -5,16 +5,18 @@ import streamlit as st
 
 from dlviz import figures, registry, segmentation as seg
 from dlviz.figures import masks as mfig
+from dlviz.i18n import N_, t
 from dlviz.inputs import SampleSet, limit_size
 from dlviz.ui.input_picker import input_picker
+from dlviz.ui.links import linked
 from dlviz.ui.models import cached_model
 from dlviz.ui.shell import enter_app
 
 enter_app()
 
 TASKS = {  # mode: (title, U-Net, no-skip model, class names, colours)
-    "digits": ("Digit scenes", "seg_digits_unet", "seg_digits_noskip", seg.SCENE_CLASSES, mfig.DIGIT_COLORS),
-    "membrane": ("EM membranes", "seg_membrane_unet", None, seg.MEMBRANE_CLASSES, mfig.MEMBRANE_COLORS),
+    "digits": (N_("Digit scenes"), "seg_digits_unet", "seg_digits_noskip", seg.SCENE_CLASSES, mfig.DIGIT_COLORS),
+    "membrane": (N_("EM membranes"), "seg_membrane_unet", None, seg.MEMBRANE_CLASSES, mfig.MEMBRANE_COLORS),
 }
 CANVAS = (440, 200)     # wide: several digits side by side (fits half of the page on a laptop screen)
 EM_CONTEXT = 32         # mirror-padded context around an EM image, as its training tiles had
@@ -34,15 +36,15 @@ def segmenter_or_stop(name: str) -> seg.Segmenter:
     try:
         return cached_segmenter(name)
     except registry.ModelUnavailable as e:
-        st.error(f"**This page needs the model `{name}`, which cannot be loaded.** {e}")
+        st.error(t("**This page needs the model `{name}`, which cannot be loaded.** {reason}", name=name, reason=e))
         st.stop()
 
 
 @st.cache_resource(show_spinner=False)
 def em_captions() -> list[str]:
     d = registry.load_data("unet_samples")
-    return [f"ISBI 2012 training slice {i}, held out from training: its mask is the ground truth"
-            for i in d["membrane_slices"]] + [f"ISBI 2012 test slice {i}: no mask exists for it"
+    return [t("ISBI 2012 training slice {i}, held out from training: its mask is the ground truth", i=i)
+            for i in d["membrane_slices"]] + [t("ISBI 2012 test slice {i}: no mask exists for it", i=i)
                                               for i in d["test_slices"]]
 
 
@@ -71,10 +73,11 @@ def model_input(choice, mode: str, segmenter: seg.Segmenter):
     if mode == "membrane":
         return seg.prepare_membrane(limit_size(choice.rgb, 512)), None
     p = seg.prepare_digit_scene(choice.rgb, segmenter.multiple)
-    what = {"draw": "drawing", "upload": "upload"}.get(choice.source, "image")
-    st.caption(f"Your {what} as the model sees it: grey, {'inverted, ' if p.inverted else ''}scaled by "
-               f"{p.scale:.2f} so a digit is about {seg.TARGET_INK_HEIGHT} pixels tall (like the training scenes), "
-               f"{p.image.shape[0]}×{p.image.shape[1]} pixels.")
+    what = {"draw": t("Your drawing"), "upload": t("Your upload")}.get(choice.source, t("Your image"))
+    st.caption(t("{what} as the model sees it: grey, {inverted}scaled by {scale:.2f} so a digit is about {px} pixels "
+                 "tall (like the training scenes), {h}×{w} pixels.", what=what,
+                 inverted=t("inverted, ") if p.inverted else "", scale=p.scale, px=seg.TARGET_INK_HEIGHT,
+                 h=p.image.shape[0], w=p.image.shape[1]))
     return p.image, None
 
 
@@ -90,33 +93,36 @@ def metrics_of(truth, labels, names):
 
 
 def metrics_table(m: dict, names) -> None:
-    rows = [{"class": n, "IoU": m["iou"][n], "Dice": m["dice"][n]} for n in names if m["iou"][n] is not None]
+    rows = [{t("class"): t(n), "IoU": m["iou"][n], "Dice": m["dice"][n]} for n in names if m["iou"][n] is not None]
     st.dataframe(rows, hide_index=True, height=min(420, 38 + 35 * len(rows)))
-    over = "the digit classes present" if len(names) > 2 else "both classes"
-    st.caption(f"Pixel accuracy **{m['pixel_accuracy']:.1%}** · mean IoU over {over} **{m['mean_iou']:.3f}** · "
-               "IoU = TP / (TP + FP + FN), Dice = 2 TP / (2 TP + FP + FN), counted in pixels.")
+    over = t("the digit classes present") if len(names) > 2 else t("both classes")
+    st.caption(t("Pixel accuracy **{acc:.1%}** · mean IoU over {over} **{miou:.3f}** · IoU = TP / (TP + FP + FN), "
+                 "Dice = 2 TP / (2 TP + FP + FN), counted in pixels.", acc=m["pixel_accuracy"], over=over,
+                 miou=m["mean_iou"]))
 
 
 @st.fragment
 def mask_section(image, result: seg.Segmentation, truth, names, colors, binary: bool):
     """The predicted mask over the image; opacity / threshold sliders rerun this part only."""
     c1, c2 = st.columns(2)
-    opacity = c1.slider("Mask opacity", 0.0, 1.0, 0.55, 0.05, key="unet.opacity")
-    threshold = c2.slider("Threshold on P(cell interior)", 0.05, 0.95, 0.5, 0.05, key="unet.threshold",
-                          help="A pixel is cell interior when the model's probability is at least this.") \
+    opacity = c1.slider(t("Mask opacity"), 0.0, 1.0, 0.55, 0.05, **linked("unet.opacity"))
+    threshold = c2.slider(t("Threshold on P(cell interior)"), 0.05, 0.95, 0.5, 0.05, **linked("unet.threshold"),
+                          help=t("A pixel is cell interior when the model's probability is at least this.")) \
         if binary else None
     labels = result.labels(threshold)
     st.plotly_chart(mfig.mask_overlay(image, labels, names, colors, opacity, probs=result.probs,
-                                      title="U-Net's mask (hover a pixel for its probabilities)", height=420),
+                                      title=t("U-Net's mask (hover a pixel for its probabilities)"), height=420),
                     key="unet.overlay")
     if truth is None:
-        st.caption("No ground truth for this input: pick a bundled scene or a labelled EM slice to score the mask.")
+        st.caption(t("No ground truth for this input: pick a bundled scene or a labelled EM slice to score the "
+                     "mask."))
         return
-    st.markdown("**Against the ground truth**")
+    st.markdown("**" + t("Against the ground truth") + "**")
     m = metrics_of(truth, labels, names)
     metrics_table(m, names)
     present = [n for n in names[1:] if m["iou"][n] is not None] if not binary else list(names)
-    focus = st.selectbox("Class for the TP / FP / FN map", present, key=f"unet.focus.{len(names)}")
+    focus = st.selectbox(t("Class for the TP / FP / FN map"), present, format_func=t,
+                         **linked(f"unet.focus.{len(names)}"))
     k = names.index(focus)
     st.plotly_chart(mfig.outcome_overlay(image, seg.outcome_map(truth, labels, k), focus, height=420),
                     key="unet.outcome")
@@ -126,39 +132,41 @@ def mask_section(image, result: seg.Segmentation, truth, names, colors, binary: 
 def comparison_section(image, result, unet: seg.Segmenter, noskip: seg.Segmenter | None, mode, truth, names,
                        colors):
     """U-Net with any of its skips switched off, next to the model without skips."""
-    st.caption("Each skip hands a contracting-path map straight to the expanding path at the same size. Switch "
-               "some off (their maps are replaced by zeros) and watch the outlines go: the fine detail only travels "
-               "through the skips. The no-skip model is trained the same way but has to push everything through "
-               "the bottleneck." + (" Masks here use the threshold 0.5." if unet.binary else ""))
+    st.caption(t("Each skip hands a contracting-path map straight to the expanding path at the same size. Switch "
+                 "some off (their maps are replaced by zeros) and watch the outlines go: the fine detail only "
+                 "travels through the skips. The no-skip model is trained the same way but has to push everything "
+                 "through the bottleneck.") + (" " + t("Masks here use the threshold 0.5.") if unet.binary else ""))
     cols = st.columns(len(unet.skip_levels))
     disabled = [lvl for lvl, col in zip(unet.skip_levels, cols) if not col.toggle(
-        f"skip {lvl} ({image.shape[0] // 2**lvl}×{image.shape[1] // 2**lvl})", True, key=f"unet.skip{lvl}")]
+        t("skip {level} ({h}×{w})", level=lvl, h=image.shape[0] // 2**lvl, w=image.shape[1] // 2**lvl), True,
+        **linked(f"unet.skip{lvl}"))]
     panels = [("U-Net", result)]
     if disabled:
-        panels.append((f"U-Net, skips {', '.join(map(str, disabled))} off", run(unet, image, mode, disabled, False)))
+        panels.append((t("U-Net, skips {levels} off", levels=", ".join(map(str, disabled))),
+                       run(unet, image, mode, disabled, False)))
     if noskip is not None:
-        panels.append(("no skips (encoder-decoder)", run(noskip, image, mode, maps=False)))
+        panels.append((t("no skips (encoder-decoder)"), run(noskip, image, mode, maps=False)))
     shown = [(title, r.labels(0.5 if unet.binary else None)) for title, r in panels]
     if truth is not None:
-        shown = [(f"{t}: mIoU {metrics_of(truth, lab, names)['mean_iou']:.3f}", lab) for t, lab in shown]
-        shown.append(("ground truth", truth))
+        shown = [(f"{name}: mIoU {metrics_of(truth, lab, names)['mean_iou']:.3f}", lab) for name, lab in shown]
+        shown.append((t("ground truth"), truth))
     st.plotly_chart(mfig.masks_side_by_side(image, shown, colors, names, height=360 if mode == "digits" else 420),
                     key="unet.compare")
     if noskip is not None:
         measured = {n: registry.model_card(n).metrics for n in (TASKS[mode][1], TASKS[mode][2])}
         (u, un), (p, pn) = [(m.get("mean_iou"), m.get("test_scenes")) for m in measured.values()]
-        st.caption(f"On {un} test scenes (MNIST test digits only), trained the same way (same scenes, epochs and "
-                   f"seed): mean IoU over the ten digits **{u:.3f}** with skips, **{p:.3f}** without. The no-skip "
-                   "model has to carry every digit's class *and* outline through the 4×4 bottleneck; after the "
-                   "same training it still labels almost every pixel background.")
+        st.caption(t("On {n} test scenes (MNIST test digits only), trained the same way (same scenes, epochs and "
+                     "seed): mean IoU over the ten digits **{u:.3f}** with skips, **{p:.3f}** without. The no-skip "
+                     "model has to carry every digit's class *and* outline through the 4×4 bottleneck; after the "
+                     "same training it still labels almost every pixel background.", n=un, u=u, p=p))
 
 
 @st.fragment
 def probability_section(result: seg.Segmentation, names):
-    st.caption("The softmax (or sigmoid) output: one map per class, bright where the model is sure.")
+    st.caption(t("The softmax (or sigmoid) output: one map per class, bright where the model is sure."))
     probs = result.probs if result.probs.shape[0] <= 256 else figures._shrink(result.probs, 256)
     cell = 260 if len(names) == 2 else max(60, int(150 * min(1.0, probs.shape[0] / probs.shape[1])))
-    st.plotly_chart(figures.map_grid(probs, titles=list(names), shared_scale=True, clickable=False,
+    st.plotly_chart(figures.map_grid(probs, titles=[t(n) for n in names], shared_scale=True, clickable=False,
                                      cols=min(len(names), 6), cell_px=cell), key="unet.probs")
 
 
@@ -166,33 +174,33 @@ def probability_section(result: seg.Segmentation, names):
 def maps_section(result: seg.Segmentation):
     levels = list(result.maps)
     if not levels:
-        st.caption("No feature maps for this input.")
+        st.caption(t("No feature maps for this input."))
         return
-    level = st.select_slider("Level", levels, value=levels[0], key="unet.level",
-                             help="down = contracting path, dec = expanding path, same number = same size")
+    level = st.select_slider(t("Level"), levels, value=levels[0], **linked("unet.level"),
+                             help=t("down = contracting path, dec = expanding path, same number = same size"))
     fmap = result.maps[level]
     shown = fmap[..., :16] if fmap.shape[0] <= 128 else figures._shrink(fmap[..., :16], 128)
     twin = {"down": "dec", "dec": "down"}.get(level.rstrip("0123456789"))
-    st.caption(f"`{level}`: {fmap.shape[0]}×{fmap.shape[1]} pixels, {fmap.shape[-1]} maps"
-               f"{' (first 16 shown)' if fmap.shape[-1] > 16 else ''}."
-               + (f" Compare with `{twin}{level[-1]}` at the same size." if twin else ""))
+    st.caption(t("`{level}`: {h}×{w} pixels, {n} maps", level=level, h=fmap.shape[0], w=fmap.shape[1],
+                 n=fmap.shape[-1]) + (" " + t("(first 16 shown)") if fmap.shape[-1] > 16 else "") + "."
+               + (" " + t("Compare with `{other}` at the same size.", other=f"{twin}{level[-1]}") if twin else ""))
     cell = max(50, int(120 * min(1.0, shown.shape[0] / shown.shape[1])))
     st.plotly_chart(figures.map_grid(shown, clickable=False, cols=8, cell_px=cell), key="unet.maps")
 
 
-st.title("U-Net")
-st.caption("Segmentation labels every pixel. A U-Net shrinks the image to see what is there (contracting path), "
-           "grows it back to say where (expanding path), and copies each early map across to the matching late "
-           "one (skip connections) so the outlines stay sharp.")
-mode = st.segmented_control("What to segment", list(TASKS), format_func=lambda k: TASKS[k][0], default="digits",
-                            key="unet.mode", required=True) or "digits"
+st.title(t("U-Net"))
+st.caption(t("Segmentation labels every pixel. A U-Net shrinks the image to see what is there (contracting path), "
+             "grows it back to say where (expanding path), and copies each early map across to the matching late "
+             "one (skip connections) so the outlines stay sharp."))
+mode = st.segmented_control(t("What to segment"), list(TASKS), format_func=lambda k: t(TASKS[k][0]),
+                            default="digits", **linked("unet.mode", persist=False), required=True) or "digits"
 title, unet_name, noskip_name, names, colors = TASKS[mode]
 unet = segmenter_or_stop(unet_name)
 noskip = segmenter_or_stop(noskip_name) if noskip_name else None
 try:
     sets = sample_sets()
 except registry.ModelUnavailable as e:
-    st.error(f"**The page's bundled samples cannot be loaded.** {e}")
+    st.error(t("**The page's bundled samples cannot be loaded.** {reason}", reason=e))
     st.stop()
 
 left, right = st.columns([1, 1], gap="large")
@@ -200,18 +208,18 @@ with left:      # the picker's own page header (input_with_view) gives the canva
     choice = input_picker("mnist", slot=f"unet.{mode}", samples=sets[mode],
                           canvas=CANVAS if mode == "digits" else (300, 300))
     if mode == "digits":
-        st.caption("Write two or three digits side by side, each nearly as tall as the canvas.")
+        st.caption(t("Write two or three digits side by side, each nearly as tall as the canvas."))
 if choice.rgb is None:
-    right.info("Draw on the canvas, upload an image or pick a sample to begin.")
+    right.info(t("Draw on the canvas, upload an image or pick a sample to begin."))
     st.stop()
 with right:
     image, truth = model_input(choice, mode, unet)
     result = run(unet, image, mode)
     mask_section(image, result, truth, names, colors, unet.binary)
 
-st.subheader("U-Net vs no skip connections")
+st.subheader(t("U-Net vs no skip connections"))
 comparison_section(image, result, unet, noskip, mode, truth, names, colors)
-st.subheader("Class probabilities")
+st.subheader(t("Class probabilities"))
 probability_section(result, names)
-st.subheader("Feature maps along the U")
+st.subheader(t("Feature maps along the U"))
 maps_section(result)
