@@ -82,11 +82,13 @@ def test_overlay_keeps_zero_saliency_pixels_unchanged():
     base = np.linspace(0, 1, 64, dtype="float32").reshape(8, 8)
     heat = np.zeros((8, 8), "float32")
     heat[:, :4] = 1.0
-    rgb = saliency_figures.overlay(base, heat, opacity=0.6)
+    rgb = saliency_figures.overlay(base, heat, opacity=0.6, dim=1.0)
     assert rgb.shape == (8, 8, 3) and rgb.dtype == np.uint8
     np.testing.assert_array_equal(rgb[:, 4:, 0], np.round(base[:, 4:] * 255).astype(np.uint8))
     assert np.any(rgb[:, :4] != np.round(base[:, :4, None] * 255).astype(np.uint8))
-    assert np.array_equal(saliency_figures.overlay(base, heat, opacity=0.0)[..., 1],
+    assert np.array_equal(saliency_figures.overlay(base, heat, opacity=0.0, dim=1.0)[..., 1],
                           np.round(base * 255).astype(np.uint8))
+    dimmed = saliency_figures.overlay(base, heat, opacity=0.6)            # default: the input dimmed, paint on top
+    np.testing.assert_array_equal(dimmed[:, 4:, 0], np.round(base[:, 4:] * 0.55 * 255).astype(np.uint8))
     fig = saliency_figures.saliency_panels(base, [("a", heat), ("b", heat)], opacity=0.5)
     assert [t.type for t in fig.data] == ["image", "image"]

@@ -9,7 +9,7 @@ import plotly.graph_objects as go
 
 from dlviz.figures.maps import _panels
 
-HEAT = "Inferno"
+HEAT = "Turbo"          # blue (little) to red (much): reads on white ink and on black background alike
 
 
 def _heat_rgb(heat01: np.ndarray, colorscale: str = HEAT) -> np.ndarray:
@@ -23,13 +23,15 @@ def _heat_rgb(heat01: np.ndarray, colorscale: str = HEAT) -> np.ndarray:
     return rgb.reshape(*heat01.shape, 3)
 
 
-def overlay(base: np.ndarray, heat01: np.ndarray, opacity: float = 0.6, colorscale: str = HEAT) -> np.ndarray:
+def overlay(base: np.ndarray, heat01: np.ndarray, opacity: float = 0.6, colorscale: str = HEAT,
+            dim: float = 0.55) -> np.ndarray:
     """The input (H, W) grey or (H, W, 3) in [0, 1] with the saliency (H, W) in [0, 1] painted over it.
 
-    Each pixel's paint is as opaque as opacity × its saliency: where the map is zero the input shows unchanged,
-    so "the model ignores this" reads as "untouched". Returns (H, W, 3) uint8.
+    The input is dimmed (× dim) so that the bright end of the colour scale stands out even on white ink; each
+    pixel's paint is as opaque as opacity × its saliency: where the map is zero the (dimmed) input shows
+    unchanged, so "the model ignores this" reads as "untouched". Returns (H, W, 3) uint8.
     """
-    rgb = np.repeat(base[..., None], 3, axis=-1) if base.ndim == 2 else base
+    rgb = (np.repeat(base[..., None], 3, axis=-1) if base.ndim == 2 else base) * float(dim)
     alpha = float(np.clip(opacity, 0, 1)) * np.clip(heat01, 0, 1)[..., None]
     out = (1 - alpha) * rgb + alpha * _heat_rgb(heat01, colorscale)
     return np.round(np.clip(out, 0, 1) * 255).astype(np.uint8)

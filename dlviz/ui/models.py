@@ -98,7 +98,7 @@ def _load_upload(upload) -> None:
 def user_model_setup() -> Setup:
     """The upload widget and the settings of the session's own model; stops the page until one is loaded."""
     upload = st.file_uploader(
-        t("Your model (.keras)"), key="dlviz.user_model.upload",
+        t("Your model (.keras)"), key="dlviz.user_model.upload", max_upload_size=MAX_MODEL_BYTES // 2**20,
         help=t("A Keras 3 file saved with model.save(\"name.keras\"), up to {mb} MB: one image input (any size, "
                "grey or RGB), one output of class scores. Layers run as Keras' own; a file with Python code "
                "(a Lambda layer, custom classes) is refused.", mb=MAX_MODEL_BYTES // 2**20))
