@@ -3,18 +3,18 @@ import numpy as np
 import streamlit as st
 
 from dlviz import downsampling, explain, figures, ops
-from dlviz.datasets import get_dataset
 from dlviz.ui.input_picker import dataset_selector, input_with_view
-from dlviz.ui.models import inspector_or_stop
+from dlviz.i18n import t
+from dlviz.ui.models import SHIPPED, adapted_input, model_setup, model_source_selector
 from dlviz.ui.shell import enter_app
 
 enter_app()
 
 
 @st.fragment
-def pooling_section(image, maps):
-    """Settings, the four outputs side by side, and the numbers; reruns alone when its widgets change."""
-    conv_layers = [n for n in maps if n.startswith("conv")][:4]
+def pooling_section(image, maps, conv_layers):
+    """Settings, the four outputs side by side, and the numbers; reruns alone when its widgets change.
+    image: (H, W) in [0, 1]; conv_layers: the names in `maps` offered for pooling."""
     s1, s2, s3 = st.columns([2, 2, 3])
     source = s1.selectbox("Feature map to pool", ["the 28×28 input", *conv_layers], index=1, key="pool.source",
                           help="Networks pool feature maps; the raw input is here for comparison.")
@@ -99,14 +99,25 @@ st.title("Pooling")
 st.caption("Pooling shrinks a feature map by summarising each small window with one number. "
            "Which number it keeps decides what the next layer can still see.")
 
-dataset = dataset_selector()
-inspector = inspector_or_stop(f"cnn_{dataset}")
-
-choice, view, right = input_with_view(dataset)
-maps, probs = inspector.run(view.image)
+source = model_source_selector()
+dataset = dataset_selector() if source == SHIPPED else dataset_selector(t("Samples from"))
+setup = model_setup(source, dataset)
+inspector = setup.inspector
+if not setup.shipped:
+    choice, adapted, right = adapted_input(setup, dataset)
+    image, gray = adapted.x, (adapted.display if adapted.display.ndim == 2 else adapted.display.mean(-1))
+    panels = [(t("input"), choice.rgb), (t("model input"), gray)]
+else:
+    choice, view, right = input_with_view(dataset)
+    image, gray, panels = view.image, view.image, view.panels()
+maps, out = inspector.run(image)
+probs = out if setup.softmax else explain.softmax(out)
 with right:
-    st.plotly_chart(figures.stages_strip(view.panels()), key="pool.stages")
-    st.caption(f"The network sees the last image and predicts **{get_dataset(dataset).classes[int(probs.argmax())]}**"
+    st.plotly_chart(figures.stages_strip(panels), key="pool.stages")
+    st.caption(f"The network sees the last image and predicts **{setup.classes[int(probs.argmax())]}**"
                f" ({probs.max():.0%}). Below, one of its feature maps is pooled four ways.")
+    if not setup.shipped:
+        st.caption(t("Model: **{name}**.", name=setup.title))
 
-pooling_section(view.image, maps)
+conv_layers = [n for n, layer in zip(inspector.names, inspector.layers) if type(layer).__name__ == "Conv2D"]
+pooling_section(gray, maps, conv_layers[:8])
