@@ -12,11 +12,13 @@ from __future__ import annotations
 
 import numpy as np
 
+from dlviz.i18n import N_
+
 # name -> (label users see, amount range offered by the page, what the amount means)
 NOISE_KINDS: dict[str, tuple[str, tuple[float, float], str]] = {
-    "gaussian": ("Gaussian noise", (0.0, 1.0), "σ of the noise added to every pixel"),
-    "salt_pepper": ("Salt and pepper", (0.0, 0.5), "share of pixels set to black or white"),
-    "erasing": ("Random erasing", (0.0, 0.5), "share of the image covered by a black rectangle"),
+    "gaussian": (N_("Gaussian noise"), (0.0, 1.0), N_("σ of the noise added to every pixel")),
+    "salt_pepper": (N_("Salt and pepper"), (0.0, 0.5), N_("share of pixels set to black or white")),
+    "erasing": (N_("Random erasing"), (0.0, 0.5), N_("share of the image covered by a black rectangle")),
 }
 
 

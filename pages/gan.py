@@ -7,8 +7,10 @@ from dlviz import gan_sampler, registry
 from dlviz.datasets import get_dataset
 from dlviz.figures import gan as gfig
 from dlviz.gan_latent import sample_z
+from dlviz.i18n import N_, t
 from dlviz.latent import lerp, slerp
 from dlviz.ui.input_picker import dataset_selector, input_with_view
+from dlviz.ui.links import LINK
 from dlviz.ui.live import live_gan_view, live_tab_label
 from dlviz.ui.shell import enter_app
 
@@ -16,7 +18,7 @@ enter_app()
 KIND = {"dcgan": "DCGAN", "wgan_gp": "WGAN-GP"}
 
 
-@st.cache_resource(show_spinner="Loading the GAN…")
+@st.cache_resource(show_spinner=t("Loading the GAN…"))       # pages run anew each run: in its language
 def cached_sampler(name: str) -> gan_sampler.GanSampler:
     sampler = gan_sampler.GanSampler(registry.load_model(name), name)
     return sampler
@@ -27,7 +29,7 @@ def cached_records(name: str) -> dict:
     return registry.load_extra(name, "records")
 
 
-@st.cache_resource(show_spinner="Loading the CNN judge…")
+@st.cache_resource(show_spinner=t("Loading the CNN judge…"))
 def cached_judge(dataset: str) -> gan_sampler.Judge:
     return gan_sampler.Judge(f"cnn_{dataset}")
 
@@ -37,7 +39,7 @@ def cached_bank(dataset: str) -> dict:
     return registry.load_data(f"gan_bank_{dataset}")
 
 
-@st.cache_data(max_entries=64, show_spinner="Sampling and judging…")
+@st.cache_data(max_entries=64, show_spinner=t("Sampling and judging…"))
 def cached_meter(name: str, n: int, seed: int) -> dict:
     return gan_sampler.collapse_meter(cached_sampler(name), cached_judge(registry.model_card(name).dataset), n, seed)
 
@@ -54,7 +56,7 @@ def loaded(what, *args):
     try:
         return what(*args)
     except registry.ModelUnavailable as e:
-        st.error(f"**Cannot load this part of the page.** {e}")
+        st.error(t("**Cannot load this part of the page.** {reason}", reason=e))
         return None
 
 
@@ -64,24 +66,25 @@ def kept(key: str, default):
 
 
 def keep(key: str, default) -> dict:
-    """Widget kwargs: start from the kept value, keep every change (so reopening a tab restores its settings)."""
-    if key not in st.session_state:
+    """Widget kwargs: start from the kept value, keep every change (so reopening a tab restores its settings);
+    the value is also in the shareable link (dlviz.ui.links), which wins when the page opens from one."""
+    if key not in st.session_state and key not in st.query_params:
         st.session_state[key] = kept(key, default)
-    return dict(key=key, on_change=lambda: st.session_state.__setitem__(f"keep.{key}", st.session_state[key]))
+    return dict(key=key, bind=LINK, on_change=lambda: st.session_state.__setitem__(f"keep.{key}", st.session_state[key]))
 
 
 def label(card) -> str:
-    return "Collapsed DCGAN" if card.entry.get("collapsed") else KIND[card.entry["loss"]]
+    return t("Collapsed DCGAN") if card.entry.get("collapsed") else KIND[card.entry["loss"]]
 
 
 @st.fragment
 def samples_section(sampler, name):
     c1, c2, c3 = st.columns(3)
-    seed = c1.number_input("Seed", 0, 10**6, **keep("gan.seed", 0))
-    count = c2.slider("Samples", 1, 64, **keep("gan.count", 32))
-    psi = c3.slider("Truncation ψ", 0.1, 1.0, step=0.05, **keep("gan.psi", 1.0),
-                    help="z' = ψ·z pulls every latent vector toward the mean: smaller ψ, more typical but less "
-                         "varied samples (the truncation trick of BigGAN/StyleGAN).")
+    seed = c1.number_input(t("Seed"), 0, 10**6, **keep("gan.seed", 0))
+    count = c2.slider(t("Samples"), 1, 64, **keep("gan.count", 32))
+    psi = c3.slider(t("Truncation ψ"), 0.1, 1.0, step=0.05, **keep("gan.psi", 1.0),
+                    help=t("z' = ψ·z pulls every latent vector toward the mean: smaller ψ, more typical but less "
+                           "varied samples (the truncation trick of BigGAN/StyleGAN)."))
     images = cached_samples(name, seed, psi)[:count]
     chosen = min(st.session_state.get("gan.chosen", 0), count - 1)
     event = st.plotly_chart(gfig.sample_grid(images, 8, selected=chosen, clickable=True), key=f"gan.grid.{name}",
@@ -90,9 +93,9 @@ def samples_section(sampler, name):
     if clicked is not None and clicked != st.session_state.get("gan.click"):
         st.session_state["gan.click"] = st.session_state["gan.chosen"] = clicked
         st.rerun(scope="fragment")
-    st.caption(f"{count} samples of z ~ N(0, I) in {sampler.latent_dim} dimensions, seed {seed}, ψ = {psi:.2f}. "
-               f"Click a sample to choose it for the latent sliders and the nearest-training-image tab "
-               f"(now: #{chosen}).")
+    st.caption(t("{n} samples of z ~ N(0, I) in {d} dimensions, seed {seed}, ψ = {psi:.2f}. Click a sample to "
+                 "choose it for the latent sliders and the nearest-training-image tab (now: #{chosen}).",
+                 n=count, d=sampler.latent_dim, seed=seed, psi=psi, chosen=chosen))
 
 
 def chosen_z(latent_dim: int) -> tuple[np.ndarray, int]:
@@ -104,19 +107,19 @@ def chosen_z(latent_dim: int) -> tuple[np.ndarray, int]:
 @st.fragment
 def sliders_section(sampler, records):
     z, index = chosen_z(sampler.latent_dim)
-    mode = st.radio("Move along", ["principal directions", "raw dimensions"], horizontal=True,
-                    **keep("gan.slider_mode", "principal directions"),
-                    help="Principal directions: latent directions that change the images the most (the top principal "
-                         "components of 2,000 samples, regressed on z at training time).")
+    mode = st.radio(t("Move along"), [N_("principal directions"), N_("raw dimensions")], horizontal=True,
+                    format_func=t, **keep("gan.slider_mode", "principal directions"),
+                    help=t("Principal directions: latent directions that change the images the most (the top "
+                           "principal components of 2,000 samples, regressed on z at training time)."))
     if mode == "principal directions":
         dirs = np.asarray(records["latent_directions"][:4])
-        names = [f"direction {i + 1} ({e:.0%} of the image variance)"
+        names = [t("direction {i} ({e:.0%} of the image variance)", i=i + 1, e=e)
                  for i, e in enumerate(records["latent_directions_explained"][:4])]
     else:
-        dims = st.multiselect("Dimensions", list(range(sampler.latent_dim)), max_selections=4,
+        dims = st.multiselect(t("Dimensions"), list(range(sampler.latent_dim)), max_selections=4,
                               **keep("gan.dims", [0, 1, 2, 3])) or [0]
         dirs = np.eye(sampler.latent_dim, dtype=np.float32)[dims]
-        names = [f"z[{d}] (now {z[d]:+.2f})" for d in dims]
+        names = [t("z[{d}] (now {v:+.2f})", d=d, v=z[d]) for d in dims]
     cols = st.columns(len(dirs))
     moves = np.array([c.slider(n, -3.0, 3.0, step=0.1, **keep(f"gan.move.{mode}.{i}", 0.0)) for i, (c, n)
                       in enumerate(zip(cols, names))], np.float32)
@@ -126,29 +129,29 @@ def sliders_section(sampler, records):
     a, b = st.columns([1, 3])
     a.plotly_chart(gfig.image_strip(images[:2], [f"sample #{index}", "moved"], height=200), key="gan.edit")
     b.plotly_chart(gfig.sample_grid(images[2:], len(offsets), height=60 * len(dirs) + 60,
-                                    title="each row: one direction from −3 to +3 around the moved sample"),
+                                    title=t("each row: one direction from −3 to +3 around the moved sample")),
                    key="gan.sweeps")
 
 
 @st.fragment
 def interpolation_section(sampler):
     c1, c2, c3 = st.columns(3)
-    seed_a = c1.number_input("Seed A", 0, 10**6, **keep("gan.seed_a", 1))
-    seed_b = c2.number_input("Seed B", 0, 10**6, **keep("gan.seed_b", 2))
-    steps = c3.slider("Steps", 3, 12, **keep("gan.steps", 8))
+    seed_a = c1.number_input(t("Seed A"), 0, 10**6, **keep("gan.seed_a", 1))
+    seed_b = c2.number_input(t("Seed B"), 0, 10**6, **keep("gan.seed_b", 2))
+    steps = c3.slider(t("Steps"), 3, 12, **keep("gan.steps", 8))
     z0, z1 = sample_z(seed_a, 1, sampler.latent_dim)[0], sample_z(seed_b, 1, sampler.latent_dim)[0]
-    t = np.linspace(0, 1, steps)
-    paths = {"linear": lerp(z0, z1, t), "spherical": slerp(z0, z1, t)}
+    ts = np.linspace(0, 1, steps)
+    paths = {"linear": lerp(z0, z1, ts), "spherical": slerp(z0, z1, ts)}
     images = sampler.generate(np.vstack(list(paths.values())))
     for i, (kind, path) in enumerate(paths.items()):
         norms = np.linalg.norm(path, axis=1)
         st.plotly_chart(gfig.image_strip(images[i * steps:(i + 1) * steps], [f"|z| {v:.1f}" for v in norms],
-                                         title=f"{kind} (lerp)" if kind == "linear" else f"{kind} (slerp)"),
+                                         title=t("linear (lerp)") if kind == "linear" else t("spherical (slerp)")),
                         key=f"gan.path.{kind}")
-    st.caption(f"A Gaussian z in {sampler.latent_dim} dimensions has |z| ≈ √{sampler.latent_dim} = "
-               f"{np.sqrt(sampler.latent_dim):.1f}. The straight line cuts through the sphere (|z| dips to "
-               f"{np.linalg.norm(paths['linear'], axis=1).min():.1f} half way), where the generator rarely saw "
-               f"inputs; the spherical path keeps |z| on the sphere.")
+    st.caption(t("A Gaussian z in {d} dimensions has |z| ≈ √{d} = {r:.1f}. The straight line cuts through the sphere "
+                 "(|z| dips to {low:.1f} half way), where the generator rarely saw inputs; the spherical path keeps "
+                 "|z| on the sphere.", d=sampler.latent_dim, r=np.sqrt(sampler.latent_dim),
+                 low=np.linalg.norm(paths["linear"], axis=1).min()))
 
 
 @st.fragment
@@ -158,25 +161,26 @@ def critic_section(sampler, records, card, dataset):
     real, fake = np.asarray(records["real_scores"]), np.asarray(records["fake_scores"])
     wgan = card.entry["loss"] == "wgan_gp"
     with right:
-        what = "critic score (higher = more real)" if wgan else "discriminator logit (higher = more real)"
+        what = t("critic score (higher = more real)") if wgan else t("discriminator logit (higher = more real)")
         st.plotly_chart(gfig.score_histogram(real, fake, score, what), key="gan.scores")
         share = float((real < score).mean())
-        reading = (f"The critic gives your input **{score:.2f}**." if wgan else
-                   f"The discriminator gives your input **{score:.2f}**, i.e. P(real) = σ({score:.2f}) = "
-                   f"**{1 / (1 + np.exp(-score)):.0%}**.")
-        st.markdown(f"{reading} That is higher than {share:.0%} of {len(real)} real test images "
-                    f"(median {np.median(real):.2f}) and {(fake < score).mean():.0%} of {len(fake)} generated ones "
-                    f"(median {np.median(fake):.2f}).")
-        st.caption("A WGAN critic's score has no absolute meaning, only differences do (it estimates the "
-                   "Wasserstein distance as E[critic(real)] − E[critic(fake)])." if wgan else
-                   "At equilibrium a DCGAN discriminator cannot tell real from generated: both histograms sit "
-                   "near P(real) = 50 %.")
+        reading = (t("The critic gives your input **{s:.2f}**.", s=score) if wgan else
+                   t("The discriminator gives your input **{s:.2f}**, i.e. P(real) = σ({s:.2f}) = **{p:.0%}**.",
+                     s=score, p=1 / (1 + np.exp(-score))))
+        st.markdown(reading + " " + t("That is higher than {a:.0%} of {n} real test images (median {ma:.2f}) and "
+                                      "{b:.0%} of {m} generated ones (median {mb:.2f}).", a=share, n=len(real),
+                                      ma=np.median(real), b=(fake < score).mean(), m=len(fake),
+                                      mb=np.median(fake)))
+        st.caption(t("A WGAN critic's score has no absolute meaning, only differences do (it estimates the "
+                     "Wasserstein distance as E[critic(real)] − E[critic(fake)]).") if wgan else
+                   t("At equilibrium a DCGAN discriminator cannot tell real from generated: both histograms sit "
+                     "near P(real) = 50 %."))
 
 
 @st.fragment
 def timeline_section(cards, dataset):
     runs = [c for c in cards if not c.entry.get("collapsed")]
-    if st.toggle("Also show the collapsed run", **keep("gan.tl_collapsed", False)):
+    if st.toggle(t("Also show the collapsed run"), **keep("gan.tl_collapsed", False)):
         runs = list(cards)
     records = [loaded(cached_records, c.name) for c in runs]
     runs, records = [c for c, r in zip(runs, records) if r is not None], [r for r in records if r is not None]
@@ -187,7 +191,7 @@ def timeline_section(cards, dataset):
     if kept(key, points) > points:          # fewer recorded points than when it was set (another model list)
         st.session_state[f"keep.{key}"] = points
         st.session_state.pop(key, None)
-    i = st.slider(f"Recorded point (of {points})", 1, points, **keep(key, points)) - 1
+    i = st.slider(t("Recorded point (of {n})", n=points), 1, points, **keep(key, points)) - 1
     for col, card, rec in zip(st.columns(len(runs)), runs, records):
         steps = rec["snapshot_steps"]
         step = int(steps[round(i * (len(steps) - 1) / max(points - 1, 1))])
@@ -195,12 +199,12 @@ def timeline_section(cards, dataset):
         if card.entry["loss"] == "dcgan":
             series = {k: v for k, v in series.items() if k in ("d_loss", "g_loss")}
         snap = list(steps).index(step)
-        col.plotly_chart(gfig.sample_grid(rec["snapshot_grids"][snap], 6, title=f"{card.title}: step {step}",
+        col.plotly_chart(gfig.sample_grid(rec["snapshot_grids"][snap], 6, title=t("{title}: step {step}", title=card.title, step=step),
                                           height=330), key=f"gan.tl.grid.{card.name}")
         col.plotly_chart(gfig.loss_curves(rec["loss_steps"], series, step, int(rec["loss_steps"][-1]),
                                           height=250), key=f"gan.tl.loss.{card.name}")
-    st.caption("The same 36 latent vectors at each recorded point. DCGAN's losses are a tug of war that need not "
-               "go down; WGAN-GP's critic loss (−Wasserstein estimate + penalty) shrinks as the samples improve.")
+    st.caption(t("The same 36 latent vectors at each recorded point. DCGAN's losses are a tug of war that need not "
+                 "go down; WGAN-GP's critic loss (−Wasserstein estimate + penalty) shrinks as the samples improve."))
 
 
 @st.fragment
@@ -209,8 +213,8 @@ def collapse_section(cards, dataset):
     healthy = [c for c in cards if not c.entry.get("collapsed")]
     collapsed = [c for c in cards if c.entry.get("collapsed")]
     c1, c2 = st.columns(2)
-    n = c1.select_slider("Samples judged", [100, 250, 500, 1000], **keep("gan.meter_n", 500))
-    seed = c2.number_input("Sampling seed", 0, 10**6, **keep("gan.meter_seed", 0))
+    n = c1.select_slider(t("Samples judged"), [100, 250, 500, 1000], **keep("gan.meter_n", 500))
+    seed = c2.number_input(t("Sampling seed"), 0, 10**6, **keep("gan.meter_seed", 0))
     shown = healthy[:1] + collapsed[:1]
     reference = shown[0].metrics.get("reference", {}) if shown else {}
     for col, card in zip(st.columns(max(len(shown), 1)), shown):
@@ -220,15 +224,15 @@ def collapse_section(cards, dataset):
         color = gfig.COLLAPSED if card.entry.get("collapsed") else gfig.HEALTHY
         col.plotly_chart(gfig.class_histogram(m["histogram"], classes, reference.get("class_histogram"),
                                               title=card.title, color=color), key=f"gan.meter.{card.name}")
-        col.markdown(f"Classes with ≥ 5 %: **{m['coverage']}/{len(classes)}** · Inception Score **"
-                     f"{m['inception_score']:.2f}** · diversity **{m['diversity']:.1f}** "
-                     f"(real test images: {reference.get('diversity', float('nan')):.1f})")
+        col.markdown(t("Classes with ≥ 5 %: **{c}/{n}** · Inception Score **{is_:.2f}** · diversity **{d:.1f}** "
+                       "(real test images: {rd:.1f})", c=m["coverage"], n=len(classes), is_=m["inception_score"],
+                       d=m["diversity"], rd=reference.get("diversity", float("nan"))))
         col.plotly_chart(gfig.sample_grid(m["images"], 8, height=230), key=f"gan.meter.grid.{card.name}")
     if not collapsed:
-        st.info("No collapsed run is trained for this dataset: `python -m dlviz.train gan --collapse --dataset "
-                f"{dataset} --data PATH` (a folder with the dataset's .npz).")
-    st.caption("Diversity = mean distance between two random samples in the CNN's 128 `dense1` features. A collapsed "
-               "generator makes a few images over and over: few classes, low diversity.")
+        st.info(t("No collapsed run is trained for this dataset: `{command}` (a folder with the dataset's .npz).",
+                  command=f"python -m dlviz.train gan --collapse --dataset {dataset} --data PATH"))
+    st.caption(t("Diversity = mean distance between two random samples in the CNN's 128 `dense1` features. A "
+                 "collapsed generator makes a few images over and over: few classes, low diversity."))
 
 
 @st.fragment
@@ -240,41 +244,45 @@ def nearest_section(sampler, dataset):
     image = sampler.generate(z[None])[0]
     idx, dist = gan_sampler.nearest_training(judge, bank, image, k=5)
     st.plotly_chart(gfig.image_strip(np.vstack([image[None], bank["x"][idx] / 255.0]),
-                                     [f"sample #{index}"] + [f"d = {d:.1f}" for d in dist],
-                                     title="A generated sample and its 5 nearest training images", height=210),
+                                     [t("sample #{i}", i=index)] + [f"d = {d:.1f}" for d in dist],
+                                     title=t("A generated sample and its 5 nearest training images"), height=210),
                     key="gan.nearest")
-    st.caption(f"Sample #{index} of seed {kept('gan.seed', 0)} (choose another on the Samples tab). "
-               f"Searched in the CNN's dense1 features over a bundled subset of {len(bank['x']):,} of the 60,000 "
-               "training images. Similar digits, but not copies: the generator did not memorise its data.")
+    st.caption(t("Sample #{i} of seed {seed} (choose another on the Samples tab). Searched in the CNN's dense1 "
+                 "features over a bundled subset of {n:,} of the 60,000 training images. Similar digits, but not "
+                 "copies: the generator did not memorise its data.", i=index, seed=kept("gan.seed", 0),
+                 n=len(bank["x"])))
 
 
-st.title("GAN")
-st.caption("A generator turns random noise into images; a discriminator (a critic, for WGAN-GP) tries to tell them "
-           "from real ones. Each learns from the other.")
+st.title(t("GAN"))
+st.caption(t("A generator turns random noise into images; a discriminator (a critic, for WGAN-GP) tries to tell them "
+             "from real ones. Each learns from the other."))
 dataset = dataset_selector()
 order = {"dcgan": 0, "wgan_gp": 1}
 cards = sorted(registry.model_cards(family="gan", dataset=dataset),
                key=lambda c: (c.entry.get("collapsed", False), order.get(c.entry.get("loss"), 9)))
 if not cards:
-    st.warning(f"No GAN is trained on {get_dataset(dataset).title} yet: `python -m dlviz.train gan --loss dcgan "
-               f"--dataset {dataset} --data PATH` (a folder with the dataset's .npz).")
+    st.warning(t("No GAN is trained on {title} yet: `{command}` (a folder with the dataset's .npz).",
+                 title=t(get_dataset(dataset).title),
+                 command=f"python -m dlviz.train gan --loss dcgan --dataset {dataset} --data PATH"))
     st.stop()
 by_name = {c.name: c for c in cards}
-name = st.segmented_control("Model", list(by_name), format_func=lambda n: label(by_name[n]),
-                            default=cards[0].name, key=f"gan.model.{dataset}", required=True)
+name = st.segmented_control(t("Model"), list(by_name), format_func=lambda n: label(by_name[n]),
+                            default=cards[0].name, key=f"gan.model.{dataset}", bind=LINK, required=True)
 card = by_name[name]
 sampler, records = loaded(cached_sampler, name), loaded(cached_records, name)
 if sampler is None or records is None:
     st.stop()
 m = card.metrics
-st.caption(f"**{card.title}** · {card.entry['steps']:,} generator steps ({card.entry['training_seconds'] / 60:.0f} "
-           f"min on one CPU thread) · judged by `{m.get('judge')}` on {m.get('samples', 0):,} samples: IS "
-           f"**{m.get('inception_score', 0):.2f}** (real {m.get('reference', {}).get('inception_score', 0):.2f}), "
-           f"Fréchet **{m.get('frechet_distance', 0):.1f}**, classes ≥ 5 %: **{m.get('classes_over_5_percent')}**/10")
+st.caption(t("**{title}** · {steps:,} generator steps ({minutes:.0f} min on one CPU thread) · judged by `{judge}` on "
+             "{n:,} samples: IS **{is_:.2f}** (real {ris:.2f}), Fréchet **{fd:.1f}**, classes ≥ 5 %: **{c}**/10",
+             title=card.title, steps=card.entry["steps"], minutes=card.entry["training_seconds"] / 60,
+             judge=m.get("judge"), n=m.get("samples", 0), is_=m.get("inception_score", 0),
+             ris=m.get("reference", {}).get("inception_score", 0), fd=m.get("frechet_distance", 0),
+             c=m.get("classes_over_5_percent")))
 
-TABS = ["Samples", "Latent sliders", "Interpolation", "Your input vs the critic", "Training timeline",
-        "Mode collapse", "Nearest training image"]
-tabs = st.tabs([*TABS, live_tab_label()], key="gan.tab", on_change="rerun")
+TABS = [N_("Samples"), N_("Latent sliders"), N_("Interpolation"), N_("Your input vs the critic"),
+        N_("Training timeline"), N_("Mode collapse"), N_("Nearest training image")]
+tabs = st.tabs([*map(t, TABS), live_tab_label()], key="gan.tab", on_change="rerun", bind=LINK)
 sections = [lambda: samples_section(sampler, name), lambda: sliders_section(sampler, records),
             lambda: interpolation_section(sampler), lambda: critic_section(sampler, records, card, dataset),
             lambda: timeline_section(cards, dataset), lambda: collapse_section(cards, dataset),

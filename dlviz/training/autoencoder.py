@@ -19,13 +19,14 @@ import numpy as np
 
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset, load_arrays
+from dlviz.i18n import N_
 from dlviz.training import as_model_input, fit_verbosity, seed_everything
 
 KINDS = ("ae2d", "vae2d", "ae", "ae_denoise", "ae_sparse")
-KIND_TITLES = {"ae2d": "Autoencoder, 2-D code", "vae2d": "VAE, 2-D latent", "ae": "Autoencoder, 16-D code",
-               "ae_denoise": "Denoising autoencoder", "ae_sparse": "Sparse autoencoder"}
-SHORT_TITLES = {"ae2d": "AE, 2-D", "vae2d": "VAE, 2-D", "ae": "AE, 16-D", "ae_denoise": "denoising AE",
-                "ae_sparse": "sparse AE"}
+KIND_TITLES = {"ae2d": N_("Autoencoder, 2-D code"), "vae2d": N_("VAE, 2-D latent"), "ae": N_("Autoencoder, 16-D code"),
+               "ae_denoise": N_("Denoising autoencoder"), "ae_sparse": N_("Sparse autoencoder")}   # English: t() to show
+SHORT_TITLES = {"ae2d": N_("AE, 2-D"), "vae2d": N_("VAE, 2-D"), "ae": N_("AE, 16-D"), "ae_denoise": N_("denoising AE"),
+                "ae_sparse": N_("sparse AE")}
 DEFAULT_EPOCHS = {"vae2d": 20, "ae2d": 8, "ae": 8, "ae_denoise": 8, "ae_sparse": 8}
 CODES_KEPT = 3000                   # test images whose codes the page's latent scatter shows
 ROC_POINTS = 200
