@@ -160,3 +160,98 @@ def test_cli_reports_every_bad_file_and_predicts_every_usable_one(tiny_pretraine
             assert "error" in r and ("blank" in r["error"] or "Nothing" in r["error"]), (c.name, r)
         else:
             assert "error" not in r and abs(sum(r["probs"].values()) - 1) < 1e-4, (c.name, r)
+
+
+# --------------------------------------------------------------------------- the canvas
+
+
+@pytest.mark.parametrize("shape", [(0, 10, 4), (10, 10), (10, 10, 2), (3000, 20, 4)])
+def test_canvas_pixels_of_a_wrong_shape_or_size_are_refused_with_a_message(shape):
+    from dlviz.inputs import canvas_to_rgb
+
+    with pytest.raises(InputError) as err:
+        canvas_to_rgb(np.full(shape, 255, np.uint8))
+    assert "drawing" in str(err.value)
+
+
+# --------------------------------------------------------------------------- the picker in a real browser
+
+ARTIFACTS = ROOT / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def browser_app(tmp_path_factory):
+    from tests.browser_helpers import (CHROMIUM, CHROMIUM_ARGS, App, StreamlitServer, require_browser,
+                                       require_models)
+
+    require_browser()
+    require_models(["cnn_mnist"], "python -m dlviz.train cnn --dataset mnist")
+    from playwright.sync_api import sync_playwright
+
+    srv = StreamlitServer(tmp_path_factory.mktemp("streamlit") / "streamlit.log")
+    try:
+        srv.start(timeout=120)
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            app = App(page, srv.url)
+            app.goto("/convolution", timeout=180_000)
+            yield app
+            browser.close()
+    finally:
+        srv.stop()
+
+
+def _boxes_overlap(a, b) -> bool:
+    return not (a["x"] + a["width"] <= b["x"] or b["x"] + b["width"] <= a["x"]
+                or a["y"] + a["height"] <= b["y"] or b["y"] + b["height"] <= a["y"])
+
+
+@pytest.mark.browser
+def test_browser_canvas_toolbar_leaves_the_tab_labels_free(browser_app):
+    app = browser_app
+    app.open_tab("Draw")
+    canvas = app.canvas()
+    canvas.hover()
+    toolbar = app.page.locator(".dc-toolbar").first
+    app.page.wait_for_function("(t) => getComputedStyle(t).opacity === '1'", arg=toolbar.element_handle())
+    app.page.wait_for_timeout(400)                       # its slide-up transition
+    ARTIFACTS.mkdir(exist_ok=True)
+    app.page.screenshot(path=str(ARTIFACTS / "picker_toolbar_hover.png"))
+    bar = toolbar.bounding_box()
+    for name in ("Draw", "Upload", "Samples"):
+        tab = app.page.get_by_role("tab", name=name).first.bounding_box()
+        assert not _boxes_overlap(bar, tab), f"the canvas toolbar {bar} covers the {name} tab {tab}"
+
+
+@pytest.mark.browser
+def test_browser_upload_empties_the_drawing_and_a_refused_file_is_not_listed(browser_app, tmp_path):
+    from tests.browser_helpers import DIGITS
+
+    app = browser_app
+    app.draw(DIGITS["1"])
+    assert "Current input: your drawing" in app.main_text()
+    good = tmp_path / "stroke.jpg"
+    good.write_bytes(case("exif_rotated.jpg").data)
+    app.upload(good)
+    app.wait_until("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
+                   ".includes('Current input: stroke.jpg')")
+    # the uploader is empty again (the file lives on as the input, named in the status line)
+    assert app.page.locator('[data-testid="stFileUploaderFile"]').count() == 0
+    app.open_tab("Draw")
+    ink = app.page.evaluate("""() => {
+        const c = document.querySelector('canvas.lower-canvas') || document.querySelector('canvas');
+        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+        let lit = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) lit++; return lit; }""")
+    assert ink == 0, f"the Draw tab still shows the old drawing ({ink} white pixels) while the upload is in use"
+    app.page.screenshot(path=str(ARTIFACTS / "picker_draw_after_upload.png"))
+
+    bad = tmp_path / "notes.png"
+    bad.write_text("not an image at all")
+    app.upload(bad)
+    error = app.page.locator('[data-testid="stAlertContentError"]', has_text="notes.png")
+    error.wait_for(timeout=30_000)
+    assert app.page.locator('[data-testid="stFileUploaderFile"]').count() == 0, "the refused file is still listed"
+    assert "Current input: stroke.jpg" in app.main_text()
+    app.scroll_under_header(app.page.get_by_text("Current input:").first)
+    app.page.screenshot(path=str(ARTIFACTS / "picker_refused_upload.png"))

@@ -13,14 +13,15 @@ are used; this package must not import streamlit or keras.
 
 from dlviz.inputs.choice import (EMPTY_HINT, ChosenInput, SampleSet, choice_from_url, model_view,
                                  sample_index_from_url)
-from dlviz.inputs.decoding import (MAX_ASPECT, MAX_BYTES, MAX_PIXELS, MAX_SIDE, SUPPORTED_FORMATS, Decoded,
-                                   EmptyInputError, InputError, canvas_to_rgb, check_uint8_image, decode_image,
-                                   decode_upload, limit_size)
+from dlviz.inputs.decoding import (MAX_ASPECT, MAX_BYTES, MAX_CANVAS_SIDE, MAX_PIXELS, MAX_SIDE,
+                                   SUPPORTED_FORMATS, Decoded, EmptyInputError, InputError, canvas_to_rgb,
+                                   check_uint8_image, decode_image, decode_upload, limit_size)
 from dlviz.inputs.preprocessing import (PREPROCESSORS, RECIPES, MnistStages, Stages, fashion_stages, mnist_stages,
                                         preprocess, to_gray)
 
 __all__ = [
-    "InputError", "EmptyInputError", "MAX_ASPECT", "MAX_BYTES", "MAX_PIXELS", "MAX_SIDE", "SUPPORTED_FORMATS",
+    "InputError", "EmptyInputError", "MAX_ASPECT", "MAX_BYTES", "MAX_CANVAS_SIDE", "MAX_PIXELS", "MAX_SIDE",
+    "SUPPORTED_FORMATS",
     "Decoded", "decode_upload", "decode_image", "canvas_to_rgb", "limit_size", "check_uint8_image",
     "Stages", "MnistStages", "mnist_stages", "fashion_stages", "preprocess", "PREPROCESSORS", "RECIPES", "to_gray",
     "EMPTY_HINT", "ChosenInput", "SampleSet", "model_view", "sample_index_from_url", "choice_from_url",

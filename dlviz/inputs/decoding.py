@@ -25,6 +25,7 @@ __all__ = [
     "MAX_BYTES",
     "MAX_PIXELS",
     "MAX_ASPECT",
+    "MAX_CANVAS_SIDE",
     "MAX_SIDE",
     "SUPPORTED_FORMATS",
     "Decoded",
@@ -46,6 +47,9 @@ class EmptyInputError(InputError):
 
 MAX_BYTES = 20 * 1024 * 1024
 MAX_PIXELS = 40_000_000
+# A drawing comes from the browser as RGBA pixels: the app's canvases are at most 560 px wide; anything much larger
+# did not come from them (Streamlit itself caps a widget's state at server.maxWidgetStateSize, 25 MB by default).
+MAX_CANVAS_SIDE = 2048
 # The long side at most this many times the short one: a 1 × 10,000 strip holds nothing a page can show, and
 # shrunk to MAX_SIDE its short side would round to a single pixel (every figure downsamples further).
 MAX_ASPECT = 20
@@ -406,6 +410,11 @@ def canvas_to_rgb(rgba: np.ndarray) -> np.ndarray:
         raise InputError(
             f"The drawing has an unexpected shape {arr.shape}; "
             "expected height × width × 4 (RGBA)."
+        )
+    if max(arr.shape[:2]) > MAX_CANVAS_SIDE:
+        raise InputError(
+            f"The drawing is {arr.shape[1]} × {arr.shape[0]} pixels; a canvas is at most {MAX_CANVAS_SIDE} pixels "
+            "a side. Please reload the page and draw again."
         )
     values = np.nan_to_num(arr.astype(np.float32), nan=0.0, posinf=255.0, neginf=0.0)
     if np.issubdtype(arr.dtype, np.floating) and values.max(initial=0.0) <= 1.0:

@@ -146,6 +146,12 @@ def _draw_tab(slot: _Slot, canvas: tuple[int, int]) -> None:
         st.session_state[k("canvas.restore")] = st.session_state.get(k("canvas"))
     stroke = st.session_state.get(k("stroke"), 26)
     width, height = canvas
+    # Above the canvas, on purpose: the canvas' own toolbar (undo, redo, clear, download) pops up 2.65rem above
+    # its top edge on hover; this line gives it room there, so it no longer covers the tab labels.
+    if slot.samples is None:
+        st.caption(t("Draw one digit (or a garment) large, in the middle, white on black."))
+    else:
+        st.caption(t("Draw white on black, like the training data."))
     result = st_canvas(stroke_width=stroke, stroke_color="#FFFFFF", background_color="#000000",
                        width=width, height=height, drawing_mode="freedraw", return_image_data=True,
                        initial_drawing=st.session_state.get(k("canvas.restore")), key=key)
@@ -158,10 +164,6 @@ def _draw_tab(slot: _Slot, canvas: tuple[int, int]) -> None:
         if st.session_state[k("input")].source == "draw":
             st.session_state[k("input")] = ChosenInput.empty_canvas()
         st.rerun()
-    if slot.samples is None:
-        st.caption("Draw one digit (or a garment) large, in the middle. White on black, like the training data.")
-    else:
-        st.caption("Draw white on black, like the training data.")
     data = result.image_data
     if data is None:
         return
@@ -174,6 +176,8 @@ def _draw_tab(slot: _Slot, canvas: tuple[int, int]) -> None:
         _set(slot, ChosenInput.from_rgb(canvas_to_rgb(data), source="draw", name="your drawing"))
     except EmptyInputError:
         _set(slot, ChosenInput.empty_canvas())
+    except InputError as e:         # not what our canvas sends (a crafted or broken client): say so, keep the input
+        st.error(str(e))
 
 
 def _uploader_key(slot: _Slot) -> str:
