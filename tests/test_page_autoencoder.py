@@ -113,6 +113,19 @@ def test_anomaly_tab_sample_is_normal_and_a_letter_is_not():
     assert "**anomaly**" in text_of(at)
 
 
+def test_anomaly_score_choice_follows_the_training_code_and_can_be_changed():
+    from dlviz import registry
+
+    metrics = registry.model_card("ae_mnist").metrics
+    at = open_tab(open_page(), "Anomaly")
+    score = at.radio(key="ae.anomaly.score.mnist")
+    assert score.value == metrics["anomaly_score"] == metrics["anomaly_score_choice"]["score"]
+    other = next(s for s in ("mse", "bce", "kl") if s != score.value)
+    score.set_value(other).run()
+    assert not at.exception
+    assert f"{metrics[f'anomaly_auroc_{other}']:.4f}" in title_texts(at)      # the ROC of the chosen score
+
+
 def test_latent_tab_places_the_input_and_decodes_a_stored_click():
     at = open_tab(open_page(), "Latent space")
     specs = charts(at)
