@@ -25,6 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from dlviz.i18n import N_
 from dlviz.inputs.decoding import EmptyInputError, check_uint8_image, limit_size
 
 __all__ = [
@@ -66,11 +67,11 @@ _SPECK_MASS = 0.04
 _SCENE_SPAN = 0.95
 
 RECIPES = {
-    "mnist": "your input in grey, cleaned and cropped to the ink, then fitted into 20×20 and centred by its centre "
-             "of mass in 28×28, the way MNIST was made",
-    "fashion": "your input in grey with the background removed (a photo on a light background is negated, so the "
-               "garment's dark parts become bright), cropped to the garment, its longest side resized to 28 and "
-               "centred in 28×28, the way Fashion-MNIST was made",
+    "mnist": N_("your input in grey, cleaned and cropped to the ink, then fitted into 20×20 and centred by its "
+                "centre of mass in 28×28, the way MNIST was made"),
+    "fashion": N_("your input in grey with the background removed (a photo on a light background is negated, so "
+                  "the garment's dark parts become bright), cropped to the garment, its longest side resized to 28 "
+                  "and centred in 28×28, the way Fashion-MNIST was made"),
 }
 
 UNLIKE_TRAINING = ("This does not look like the training data: no single {thing} stands out from a plain "
