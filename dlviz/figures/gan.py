@@ -15,6 +15,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from dlviz.figures.maps import _AXIS, selected_customdata
+from dlviz.i18n import t
 
 HEALTHY, COLLAPSED, USER = "#1f77b4", "#d62728", "#ff7f0e"
 REAL, FAKE = "#2ca02c", "#9467bd"
@@ -99,12 +100,12 @@ def score_histogram(real: np.ndarray, fake: np.ndarray, user: float | None, scor
     lo = float(min(real.min(), fake.min(), user if user is not None else np.inf))
     hi = float(max(real.max(), fake.max(), user if user is not None else -np.inf))
     bins = dict(start=lo, end=hi + 1e-9, size=(hi - lo) / 40 or 1.0)
-    data = [dict(type="histogram", x=real, name=f"real test images ({len(real)})", marker=dict(color=REAL),
+    data = [dict(type="histogram", x=real, name=t("real test images ({n})", n=len(real)), marker=dict(color=REAL),
                  opacity=0.6, xbins=bins, histnorm="percent"),
-            dict(type="histogram", x=fake, name=f"generated images ({len(fake)})", marker=dict(color=FAKE),
+            dict(type="histogram", x=fake, name=t("generated images ({n})", n=len(fake)), marker=dict(color=FAKE),
                  opacity=0.6, xbins=bins, histnorm="percent")]
     layout = dict(barmode="overlay", height=height, margin=dict(l=10, r=10, t=40, b=40),
-                  xaxis=dict(title=dict(text=score_name)), yaxis=dict(title=dict(text="% of images")),
+                  xaxis=dict(title=dict(text=score_name)), yaxis=dict(title=dict(text=t("% of images"))),
                   legend=dict(orientation="h", yanchor="bottom", y=1.02, x=0))
     if user is not None:
         layout["shapes"] = [dict(type="line", x0=user, x1=user, y0=0, y1=1, yref="paper",
@@ -153,14 +154,14 @@ def class_histogram(shares: np.ndarray, classes: Sequence[str], reference: np.nd
     """Share of samples per class as judged by the CNN, with the real test set's shares as markers and a line at
     `floor` (5 %): classes below it are (nearly) never generated."""
     shares = np.asarray(shares, np.float64)
-    data = [dict(type="bar", x=list(classes), y=shares * 100, name="generated", marker=dict(color=color),
+    data = [dict(type="bar", x=list(classes), y=shares * 100, name=t("generated"), marker=dict(color=color),
                  text=[f"{s:.0%}" for s in shares], textposition="outside", cliponaxis=False)]
     if reference is not None:
         data.append(dict(type="scatter", x=list(classes), y=np.asarray(reference) * 100, mode="markers",
-                         name="real test set",
+                         name=t("real test set"),
                          marker=dict(symbol="line-ew-open", size=26, color="black", line=dict(width=2))))
     layout = dict(title=dict(text=title), height=height, margin=dict(l=10, r=10, t=50, b=30),
-                  yaxis=dict(range=[0, max(float(shares.max()) * 100 * 1.2, 20)], title=dict(text="% of samples")),
+                  yaxis=dict(range=[0, max(float(shares.max()) * 100 * 1.2, 20)], title=dict(text=t("% of samples"))),
                   xaxis=dict(type="category"), bargap=0.25,
                   legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right"),
                   shapes=[dict(type="line", x0=0, x1=1, xref="paper", y0=floor * 100, y1=floor * 100,

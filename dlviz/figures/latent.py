@@ -12,6 +12,7 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from dlviz.figures.maps import _AXIS, GRAY, selected_customdata
+from dlviz.i18n import t
 
 # Ten classes, ten colours that stay apart (Plotly's D3 palette)
 CLASS_COLORS = ("#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd",
@@ -60,8 +61,8 @@ def reconstructions(image: np.ndarray, results: Sequence[tuple[str, np.ndarray]]
     all error maps on one colour scale so a darker map really is a worse reconstruction."""
     errors = [(name, (image - rec) ** 2) for name, rec in results]
     top = max(float(max(e.max() for _, e in errors)), 1e-3) if errors else 1.0
-    row1 = [("your input", image, GRAY, 1.0)] + [(name, rec, GRAY, 1.0) for name, rec in results]
-    row2 = [("squared error →", np.zeros_like(image), ERROR_SCALE, top)] + [
+    row1 = [(t("your input"), image, GRAY, 1.0)] + [(name, rec, GRAY, 1.0) for name, rec in results]
+    row2 = [(t("squared error →"), np.zeros_like(image), ERROR_SCALE, top)] + [
         (f"MSE {e.mean():.4f}", e, ERROR_SCALE, top) for name, e in errors]
     return panel_grid([row1, row2], height=height)
 
@@ -73,13 +74,13 @@ def code_bars(codes: Sequence[tuple[str, np.ndarray]], relative: float = 0.01, h
     for i, (name, code) in enumerate(codes):
         code = np.asarray(code, dtype=float)
         small = np.abs(code) <= relative * (np.abs(code).max() or 1.0)
-        fig.add_trace(go.Bar(x=[f"unit {j}" for j in range(len(code))], y=code, name=name,
+        fig.add_trace(go.Bar(x=[t("unit {j}", j=j) for j in range(len(code))], y=code, name=name,
                              marker_color=[("#c7c7c7" if s else palette[i % 3]) for s in small],
                              marker_line=dict(color=palette[i % 3], width=1.5),
                              hovertemplate=f"{name} %{{x}}: %{{y:.3f}}<extra></extra>"))
     fig.update_layout(barmode="group", height=height, margin=_MARGIN, xaxis=dict(type="category"),
                       yaxis_title="activation", legend=dict(orientation="h", y=1.12),
-                      title="Code units (gray: near zero)")
+                      title=t("Code units (gray: near zero)"))
     return fig
 
 
@@ -100,12 +101,13 @@ def error_histogram(normal: np.ndarray, other: np.ndarray | None, threshold: flo
         fig.add_trace(go.Bar(x=centers, y=counts / len(v), width=np.diff(edges), name=name, marker_color=color,
                              opacity=0.6, hovertemplate="error %{x:.4g}: %{y:.1%}<extra>" + name + "</extra>"))
     fig.add_vline(x=threshold, line=dict(color="black", dash="dash", width=2),
-                  annotation_text=f"threshold {threshold:.4g}", annotation_position="top")
+                  annotation_text=t("threshold {v:.4g}", v=threshold), annotation_position="top")
     fig.add_vline(x=max(user_error, lo), line=dict(color="#d62728", width=3),
-                  annotation_text=f"your input: {verdict}", annotation_position="bottom right",
+                  annotation_text=t("your input: {verdict}", verdict=verdict), annotation_position="bottom right",
                   annotation_font_color="#d62728")
     fig.update_layout(barmode="overlay", height=height, margin=_MARGIN, xaxis=dict(type="log",
-                      title=f"reconstruction error: {score} (log scale)"), yaxis=dict(title="share of images",
+                      title=t("reconstruction error: {score} (log scale)", score=score)),
+                      yaxis=dict(title=t("share of images"),
                       tickformat=".0%"), legend=dict(orientation="h", y=1.12))
     return fig
 
@@ -115,13 +117,13 @@ def roc(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float]
     """The ROC curve with its AUC; `point` = (fpr, tpr) of the current threshold."""
     fig = go.Figure([go.Scatter(x=fpr, y=tpr, mode="lines", name=f"AUC {auc:.4f}", line=dict(width=3),
                                 hovertemplate="false positives %{x:.3f}, caught %{y:.3f}<extra></extra>"),
-                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name="chance", line=dict(dash="dot", color="gray"))])
+                     go.Scatter(x=[0, 1], y=[0, 1], mode="lines", name=t("chance"), line=dict(dash="dot", color="gray"))])
     if point is not None:
-        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name="your threshold",
+        fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=t("your threshold"),
                                  marker=dict(size=12, color="black", symbol="x")))
-    fig.update_layout(height=height, margin=_MARGIN, title=f"ROC curve, AUC = {auc:.4f}",
-                      xaxis=dict(title="normal images flagged (false-positive rate)", range=[-0.01, 1.01]),
-                      yaxis=dict(title="anomalies caught (true-positive rate)", range=[-0.01, 1.01]),
+    fig.update_layout(height=height, margin=_MARGIN, title=t("ROC curve, AUC = {auc:.4f}", auc=auc),
+                      xaxis=dict(title=t("normal images flagged (false-positive rate)"), range=[-0.01, 1.01]),
+                      yaxis=dict(title=t("anomalies caught (true-positive rate)"), range=[-0.01, 1.01]),
                       legend=dict(x=0.55, y=0.1))
     return fig
 
@@ -139,7 +141,7 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, classes: Sequence[str
     x0, x1, y0, y1 = bounds
     gx, gy = np.meshgrid(np.linspace(x0, x1, grid), np.linspace(y0, y1, grid))
     gx, gy = gx.ravel().astype(np.float32), gy.ravel().astype(np.float32)
-    traces = [go.Scatter(x=gx, y=gy, mode="markers", showlegend=False, name="empty spot",
+    traces = [go.Scatter(x=gx, y=gy, mode="markers", showlegend=False, name=t("empty spot"),
                          marker=dict(size=10, opacity=0, color="white"),
                          customdata=np.stack([gx, gy, np.full(len(gx), -1, np.float32)], axis=1),
                          hovertemplate="(%{x:.2f}, %{y:.2f}): click to decode<extra></extra>")]
@@ -153,15 +155,15 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, classes: Sequence[str
     shapes = []
     if ellipse is not None:
         (cx, cy), (rx, ry) = ellipse
-        t = np.linspace(0, 2 * np.pi, 60)
-        traces.append(go.Scatter(x=cx + rx * np.cos(t), y=cy + ry * np.sin(t), mode="lines", name="μ ± 1σ",
+        angle = np.linspace(0, 2 * np.pi, 60)
+        traces.append(go.Scatter(x=cx + rx * np.cos(angle), y=cy + ry * np.sin(angle), mode="lines", name="μ ± 1σ",
                                  line=dict(color="black", width=2), hoverinfo="skip"))
     if user is not None:
-        traces.append(go.Scatter(x=[user[0]], y=[user[1]], mode="markers", name="your input",
+        traces.append(go.Scatter(x=[user[0]], y=[user[1]], mode="markers", name=t("your input"),
                                  marker=dict(size=20, symbol="star", color="gold", line=dict(color="black", width=2)),
                                  hovertemplate="your input (%{x:.2f}, %{y:.2f})<extra></extra>"))
     if clicked is not None:
-        traces.append(go.Scatter(x=[clicked[0]], y=[clicked[1]], mode="markers", name="decoded below",
+        traces.append(go.Scatter(x=[clicked[0]], y=[clicked[1]], mode="markers", name=t("decoded below"),
                                  marker=dict(size=16, symbol="x-thin", color="black", line=dict(width=3)),
                                  hoverinfo="skip"))
     fig = go.Figure(traces)
@@ -208,10 +210,10 @@ def vae_mechanics(mu: np.ndarray, sigma: np.ndarray, eps: np.ndarray, z: np.ndar
                   height: int = 360) -> go.Figure:
     """Left: the input's distribution N(μ, σ²) in the 2-D latent plane (μ, the 1-σ and 2-σ ellipses, the prior's
     1-σ circle) and the sample z = μ + σ·ε; right: the image decoded from z."""
-    t = np.linspace(0, 2 * np.pi, 80)
-    traces = [go.Scatter(x=np.cos(t), y=np.sin(t), mode="lines", name="prior N(0, I): 1σ",
+    angle = np.linspace(0, 2 * np.pi, 80)
+    traces = [go.Scatter(x=np.cos(angle), y=np.sin(angle), mode="lines", name=t("prior N(0, I): 1σ"),
                          line=dict(color="gray", dash="dot")),
-              *[go.Scatter(x=mu[0] + k * sigma[0] * np.cos(t), y=mu[1] + k * sigma[1] * np.sin(t), mode="lines",
+              *[go.Scatter(x=mu[0] + k * sigma[0] * np.cos(angle), y=mu[1] + k * sigma[1] * np.sin(angle), mode="lines",
                            name=f"μ ± {k}σ", line=dict(color="#1f77b4", width=3 - k)) for k in (1, 2)],
               go.Scatter(x=[mu[0]], y=[mu[1]], mode="markers", name="μ", marker=dict(size=12, color="#1f77b4")),
               go.Scatter(x=[mu[0], z[0]], y=[mu[1], z[1]], mode="lines+markers", name="z = μ + σ·ε",
@@ -226,5 +228,5 @@ def vae_mechanics(mu: np.ndarray, sigma: np.ndarray, eps: np.ndarray, z: np.ndar
                   yaxis2=dict(_AXIS, anchor="x2", autorange="reversed", scaleanchor="x2"),
                   legend=dict(x=0, y=-0.25, orientation="h", font=dict(size=11)),
                   annotations=[dict(x=0.81, y=1.0, xref="paper", yref="paper", yanchor="bottom", showarrow=False,
-                                    text=f"decoded z = ({z[0]:.2f}, {z[1]:.2f})")])
+                                    text=t("decoded z = ({a:.2f}, {b:.2f})", a=z[0], b=z[1]))])
     return go.Figure(traces, layout)

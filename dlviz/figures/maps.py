@@ -12,6 +12,8 @@ from collections.abc import Sequence
 import numpy as np
 import plotly.graph_objects as go
 
+from dlviz.i18n import t
+
 GRAY = "gray"
 DIVERGING = "RdBu_r"        # negative blue, positive red: weights and signed values
 ACTIVATION = "Viridis"
@@ -80,12 +82,13 @@ def probability_bars(probs: np.ndarray, classes: Sequence[str], height: int = 30
     probs = np.asarray(probs, dtype=float)
     best = int(probs.argmax())
     colors = [HIGHLIGHT if i == best else "#7f9fbf" for i in range(len(probs))]
-    fig = go.Figure(go.Bar(x=list(classes), y=probs, marker_color=colors,
+    labels = [t(str(c)) for c in classes]       # class names are English ids (dlviz.datasets)
+    fig = go.Figure(go.Bar(x=labels, y=probs, marker_color=colors,
                            text=[f"{100 * p:.1f}%" for p in probs], textposition="outside",
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-    fig.update_layout(yaxis=dict(range=[0, 1.12], title="probability"), xaxis=dict(type="category"),
+    fig.update_layout(yaxis=dict(range=[0, 1.12], title=t("probability")), xaxis=dict(type="category"),
                       height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      title=f"Prediction: {classes[best]} ({100 * probs[best]:.1f}%)")
+                      title=t("Prediction: {label} ({p:.1f}%)", label=labels[best], p=100 * probs[best]))
     return fig
 
 
@@ -210,7 +213,7 @@ def arithmetic(patch: np.ndarray, weights: np.ndarray, products: np.ndarray, hei
         traces.append(go.Heatmap(z=arr, colorscale=scale, zmin=zmin, zmax=bound, showscale=False,
                                  text=np.vectorize(lambda v: f"{v:.2f}")(arr), texttemplate="%{text}",
                                  hovertemplate="%{z:.4f}<extra></extra>"))
-    return _panels(traces, ("input patch", "kernel weights", "patch × weight"), height, gap=0.06)
+    return _panels(traces, (t("input patch"), t("kernel weights"), t("patch × weight")), height, gap=0.06)
 
 
 def bars(values: Sequence[float], labels: Sequence[str], title: str = "", height: int = 260) -> go.Figure:

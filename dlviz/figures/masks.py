@@ -14,13 +14,14 @@ import plotly.graph_objects as go
 from PIL import Image
 
 from dlviz.figures.maps import _AXIS, _panels, _square_axes
+from dlviz.i18n import N_, t
 
 # Background uncoloured, then ten distinct colours for the digits 0-9 (Plotly's D3 palette).
 DIGIT_COLORS: tuple[str | None, ...] = (None, "#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b",
                                        "#e377c2", "#bcbd22", "#17becf", "#7f7f7f")
 MEMBRANE_COLORS: tuple[str | None, ...] = ("#ff2d55", None)       # membrane red, cell interior uncoloured
 OUTCOME_COLORS: tuple[str | None, ...] = (None, "#2ca02c", "#ff7f0e", "#1f77b4")   # TN, TP green, FP orange, FN blue
-OUTCOME_NAMES = ("", "true positive", "false positive (predicted, not there)", "false negative (missed)")
+OUTCOME_NAMES = ("", N_("true positive"), N_("false positive (predicted, not there)"), N_("false negative (missed)"))
 
 
 def _rgb(color: str) -> np.ndarray:
@@ -122,13 +123,14 @@ def mask_overlay(gray: np.ndarray, labels: np.ndarray, names: Sequence[str], col
 def outcome_overlay(gray: np.ndarray, outcome: np.ndarray, class_name: str, opacity: float = 0.7,
                     height: int = 360, max_side: int = MAX_SIDE) -> go.Figure:
     """TP / FP / FN of one class (outcome from `segmentation.outcome_map`: 0 TN, 1 TP, 2 FP, 3 FN) over the image."""
-    names = ("true negative", "true positive", "false positive", "false negative")
+    names = (t("true negative"), t("true positive"), t("false positive"), t("false negative"))
     f = _factor(gray.shape, max_side)
     small = _down(outcome, f, labels=True)
     fig = go.Figure([_png(blend(_down(gray, f), small, OUTCOME_COLORS, opacity), f),
-                     _hover(None, names, small, f), *_legend(OUTCOME_NAMES, OUTCOME_COLORS, None)])
+                     _hover(None, names, small, f), *_legend([t(n) if n else n for n in OUTCOME_NAMES], OUTCOME_COLORS, None)])
     counts = np.bincount(outcome.ravel(), minlength=4)
-    return _square_axes(fig, title=f"“{class_name}”: TP {counts[1]}, FP {counts[2]}, FN {counts[3]} pixels",
+    return _square_axes(fig, title=t("“{name}”: TP {tp}, FP {fp}, FN {fn} pixels", name=t(class_name),
+                                     tp=counts[1], fp=counts[2], fn=counts[3]),
                         height=height, showlegend=True, legend=_LEGEND)
 
 
