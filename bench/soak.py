@@ -286,6 +286,8 @@ class Client:
         p, r = w.proto, self.rng
         if w.kind == "tabs":
             ws.string_value = r.choice(self.tab_labels[wid])
+        elif w.kind == "slider" and p.options:         # st.select_slider: its options' labels
+            ws.string_array_value.data.append(r.choice(list(p.options)))
         elif w.kind == "slider":
             steps = max(0, int(round((p.max - p.min) / p.step))) if p.step else 0
             values = [p.min + p.step * r.randint(0, steps) for _ in (p.default or [0])]
@@ -310,7 +312,9 @@ class Client:
 
     async def interact(self):
         if self.rng.random() < 0.12 or not self.widgets:
-            await self.visit(self.rng.choice([p for p in self.pages if p != self.page] or [""]))
+            by_hash = {h: name for name, h in self.pages.items()}     # one entry per page (home is "" and "home")
+            here = self.pages.get(self.page)
+            await self.visit(self.rng.choice([n for h, n in by_hash.items() if h != here] or [""]))
             return
         w, ws = self.choose()
         if ws is None:
@@ -360,6 +364,15 @@ async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
         await c.connect()
         await c.visit(page_names[i % len(page_names)])
 
+    cold = {}
+    if args.warm:        # what deploy/ recommends before a lecture: one visitor opens every page once
+        warmer = Client(-1, base, Stats(), random.Random(0), args.warmup_limit)
+        await warmer.connect()
+        for name in page_names:
+            t = time.perf_counter()
+            await warmer.visit(name)
+            cold[name or "home"] = round(time.perf_counter() - t, 1)
+        await warmer.close()
     t_connect = time.time()
     rss_cold = rss_mb(pids)
     try:
@@ -398,7 +411,7 @@ async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
               "client_p50_ms": percentile(stats.latencies_ms, 50),
               "client_p95_ms": percentile(stats.latencies_ms, 95),
               "visits_per_page": stats.pages, "media_fetched": stats.media_ok,
-              "warmup_s": round(warm - t_connect, 1)}
+              "warmup_s": round(warm - t_connect, 1), "cold_page_s": cold}
     if log is not None:
         rows = read_log(log, warm, stop + 1)
         run_ms = [r["ms"] for r in rows if not r.get("rerun")]
@@ -452,6 +465,7 @@ def main(argv=None) -> int:
     ap.add_argument("--pid", type=int, action="append", default=[], help="with --url: server pid(s) for RSS")
     ap.add_argument("--ramp", type=float, default=0.5, help="seconds between two sessions' first page loads")
     ap.add_argument("--timeout", type=float, default=90.0, help="seconds a run may take before it is an error")
+    ap.add_argument("--warm", action="store_true", help="one client opens every page before the sessions start")
     ap.add_argument("--warmup-limit", type=float, default=300.0, help="seconds for every session's first page")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")

@@ -19,11 +19,19 @@ except registry.ModelUnavailable as e:
     st.warning(str(e))
     sample = None
 
+
+@st.cache_resource(show_spinner=False)
+def preview_figure(url_path: str):
+    """The same small figure for every visitor, built once per server: five Plotly figures cost ~170 ms per run
+    under load (bench/soak.py), and the home page is where a whole class arrives at once. Shared: never mutated."""
+    page = next(p for p in PAGES if p.url_path == url_path)
+    return figures.image(page.preview(sample), zmin=None, zmax=None, height=120)
+
+
 for page in PAGES:
     left, right = st.columns([1, 6], vertical_alignment="center")
     if sample is not None:
-        left.plotly_chart(figures.image(page.preview(sample), zmin=None, zmax=None, height=120),
-                          config={"staticPlot": True}, key=f"preview.{page.url_path}")
+        left.plotly_chart(preview_figure(page.url_path), config={"staticPlot": True}, key=f"preview.{page.url_path}")
     right.page_link(page.file, label=f"**{t(page.title)}**", icon=page.icon)
     right.write(t(page.teaches))
 
