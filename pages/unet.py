@@ -52,11 +52,11 @@ def em_captions() -> list[str]:
 def sample_sets() -> dict[str, SampleSet]:
     d = registry.load_data("unet_samples")
     digits = [", ".join(sorted({str(c - 1) for c in np.unique(m) if c})) for m in d["scene_masks"]]
-    em_labels = ["with mask"] * len(d["membrane_slices"]) + ["without mask"] * len(d["test_slices"])
+    em_labels = [N_("with mask")] * len(d["membrane_slices"]) + [N_("without mask")] * len(d["test_slices"])
     return {
-        "digits": SampleSet("unet.scenes", "digit scene", d["scene_images"], [f"digits {t}" for t in digits],
+        "digits": SampleSet("unet.scenes", N_("digit scene"), d["scene_images"], [f"digits {ds}" for ds in digits],
                             masks=d["scene_masks"]),
-        "membrane": SampleSet("unet.em", "EM slice", np.concatenate([d["membrane_images"], d["test_images"]]),
+        "membrane": SampleSet("unet.em", N_("EM slice"), np.concatenate([d["membrane_images"], d["test_images"]]),
                               em_labels, masks=np.concatenate([d["membrane_masks"],
                                                                np.full_like(d["test_images"], seg.NO_LABEL)])),
     }

@@ -26,7 +26,7 @@ from streamlit_drawable_canvas import st_canvas
 
 from dlviz import registry
 from dlviz.datasets import DATASETS, get_dataset
-from dlviz.i18n import t
+from dlviz.i18n import N_, t
 from dlviz.inputs import (MAX_BYTES, MAX_PIXELS, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
                           SampleSet, Stages, canvas_to_rgb, choice_from_url, decode_upload, model_view,
                           sample_index_from_url)
@@ -39,7 +39,7 @@ CANVAS_PX = 280             # 10× MNIST, so a finger or mouse stroke has MNIST-
 MAIN = "main"
 
 
-def dataset_selector(label: str = "Dataset") -> str:
+def dataset_selector(label: str | None = None) -> str:
     """MNIST / Fashion-MNIST, remembered across pages and in the shareable URL (?dataset=fashion)."""
     keys = list(DATASETS)
     if DATASET not in st.session_state:
@@ -49,7 +49,7 @@ def dataset_selector(label: str = "Dataset") -> str:
         st.session_state[DATASET] = st.session_state["dlviz.dataset.widget"]
 
     st.session_state["dlviz.dataset.widget"] = st.session_state[DATASET]
-    choice = st.segmented_control(label, keys, format_func=lambda k: DATASETS[k].title,
+    choice = st.segmented_control(label or t("Dataset"), keys, format_func=lambda k: t(DATASETS[k].title),
                                   key="dlviz.dataset.widget", on_change=remember, required=True)
     st.query_params["dataset"] = choice
     return choice
@@ -156,8 +156,8 @@ def _draw_tab(slot: _Slot, canvas: tuple[int, int]) -> None:
                        width=width, height=height, drawing_mode="freedraw", return_image_data=True,
                        initial_drawing=st.session_state.get(k("canvas.restore")), key=key)
     cols = st.columns([3, 1], vertical_alignment="bottom")
-    cols[0].slider("Stroke width", 8, 40, 26, key=k("stroke"))
-    if cols[1].button("Clear", key=k("canvas.clear"), icon=":material/delete:"):
+    cols[0].slider(t("Stroke width"), 8, 40, 26, key=k("stroke"))
+    if cols[1].button(t("Clear"), key=k("canvas.clear"), icon=":material/delete:"):
         st.session_state[k("canvas.nonce")] += 1
         for part in ("canvas", "canvas.hash", "canvas.restore"):
             st.session_state.pop(k(part), None)
@@ -227,7 +227,7 @@ def _samples_tab(slot: _Slot) -> None:
     labels_arr = np.asarray(labels, dtype=object)
     set_key = slot.set_key
     class_key, pos_key = slot.key(f"sample.class.{set_key}"), slot.key(f"sample.pos.{set_key}")
-    options = ["any class", *slot.classes()]
+    options = [N_("any class"), *slot.classes()]
 
     def pool_of(wanted: str) -> np.ndarray:
         return np.arange(len(x)) if wanted not in options[1:] else np.flatnonzero(labels_arr == wanted)
@@ -245,29 +245,30 @@ def _samples_tab(slot: _Slot) -> None:
         _set(slot, slot.sample(int(np.random.default_rng().choice(pool))))
 
     cols = st.columns([2, 2, 1], vertical_alignment="bottom")
-    wanted = cols[0].selectbox("Class", options, key=class_key, on_change=on_class)
+    wanted = cols[0].selectbox(t("Class"), options, format_func=t, key=class_key, on_change=on_class)
     pool = pool_of(wanted)
-    cols[1].number_input(f"Example (0–{len(pool) - 1})", 0, len(pool) - 1, 0, key=pos_key, on_change=on_pos)
-    cols[2].button("Random", key=slot.key(f"sample.random.{set_key}"), icon=":material/casino:", on_click=on_random)
+    cols[1].number_input(t("Example (0–{last})", last=len(pool) - 1), 0, len(pool) - 1, 0, key=pos_key, on_change=on_pos)
+    cols[2].button(t("Random"), key=slot.key(f"sample.random.{set_key}"), icon=":material/casino:", on_click=on_random)
     thumb = 44 if x.shape[1] <= 64 else 88
     st.image([t for t in x[pool[:12]]], width=thumb, caption=[labels[int(i)] for i in pool[:12]])
     current = st.session_state.get(slot.key("input"))
     if current is not None and current.source == "sample":
-        what = "bundled test image" if slot.samples is None else slot.samples.title
-        st.caption(f"Current: {what} #{current.index}, labelled **{current.label}**.")
+        what = t("bundled test image") if slot.samples is None else t(slot.samples.title)
+        st.caption(t("Current: {what} #{i}, labelled **{label}**.", what=what, i=current.index,
+                     label=t(current.label)))
 
 
 def _describe(choice: ChosenInput) -> str:
     if choice.source == "sample":
         if choice.sample_set is not None:
-            return f"{choice.name} (labelled {choice.label})"
-        return f"bundled sample #{choice.index} (labelled {choice.label})"
+            return t("{name} (labelled {label})", name=choice.name, label=t(choice.label))
+        return t("bundled sample #{i} (labelled {label})", i=choice.index, label=t(choice.label))
     if choice.rgb is None:
-        return "an empty canvas"
+        return t("an empty canvas")
     if choice.source == "upload":
         h, w = choice.full_size or choice.rgb.shape[:2]
         return f"{choice.name} ({w}×{h})"
-    return "your drawing"
+    return t("your drawing")
 
 
 def _first_index(slot: _Slot, default_index: int) -> int:
@@ -296,15 +297,15 @@ def input_picker(dataset: str, slot: str = MAIN, canvas: tuple[int, int] = (CANV
         _set(s, s.sample(current.index))
     _take_upload(s)          # before the tabs, so the Draw tab already knows when an upload replaced the drawing
     status = st.empty()      # filled last, so it names the input this run actually uses
-    draw, upload, pick = st.tabs([":material/draw: Draw", ":material/upload: Upload",
-                                  ":material/photo_library: Samples"])
+    draw, upload, pick = st.tabs([":material/draw: " + t("Draw"), ":material/upload: " + t("Upload"),
+                                  ":material/photo_library: " + t("Samples")])
     with draw:
         _draw_tab(s, canvas)
     with upload:
         _upload_tab(s)
     with pick:
         _samples_tab(s)
-    status.markdown(f"Current input: **{_describe(st.session_state[s.key('input')])}**")
+    status.markdown(t("Current input: **{what}**", what=_describe(st.session_state[s.key("input")])))
     return st.session_state[s.key("input")]
 
 
@@ -324,7 +325,7 @@ def input_with_view(dataset: str, slot: str = MAIN, canvas: tuple[int, int] = (C
         choice = input_picker(dataset, slot=slot, canvas=canvas, samples=samples, default_index=default_index)
     if samples is not None:
         if choice.rgb is None:
-            right.info("Draw on the canvas, upload an image or pick a sample to begin.")
+            right.info(t("Draw on the canvas, upload an image or pick a sample to begin."))
             st.stop()
         return choice, None, right
     try:
