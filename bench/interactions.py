@@ -671,7 +671,7 @@ def versions() -> dict[str, str]:
 # Main
 # --------------------------------------------------------------------------------------------------------------
 
-PAGE_BENCHES = ("autoencoder", "gan", "unet")
+PAGE_BENCHES = ("autoencoder", "gan", "unet", "own_model")
 
 
 def gather_page_benches() -> None:

@@ -17,9 +17,16 @@ saturates, its gradient vanishes for a confident answer.
 """
 from __future__ import annotations
 
+import threading
+import weakref
+
 import numpy as np
 
 from dlviz.flat_model import Tape, leaf_layers, tapped_call
+
+
+_compiled: "weakref.WeakKeyDictionary" = weakref.WeakKeyDictionary()   # model -> {what: traced function}
+_lock = threading.Lock()
 
 
 def _score_parts(model):
@@ -55,30 +62,68 @@ def _forward(model, x, keep: set, parts):
     return logits, tape
 
 
-def _score(logits, target):
+def _weights(target, classes: int) -> np.ndarray:
+    """The score as a weighted sum of the logits: +1 for class a, −1 for class b ("a and not b")."""
+    w = np.zeros(classes, np.float32)
     if isinstance(target, (tuple, list)):
         a, b = (int(v) for v in target)
-        return logits[:, a] - logits[:, b]
-    return logits[:, int(target)]
+        w[a], w[b] = 1.0, -1.0
+    else:
+        w[int(target)] = 1.0
+    return w
+
+
+def _function(model, what: str, layer: str | None = None):
+    """One traced function per model (and Grad-CAM layer), built on first use and kept while the model lives:
+    eager gradient tapes through a 150-layer network cost seconds of Python per call."""
+    import tensorflow as tf
+
+    with _lock:
+        functions = _compiled.setdefault(model, {})
+        key = (what, layer)
+        if key in functions:
+            return functions[key]
+        parts = _score_parts(model)
+        shape = (None, *model.input_shape[1:])
+
+        if what == "logits":
+            def fn(x):
+                return _forward(model, x, set(), parts)[0]
+            spec = [tf.TensorSpec(shape, tf.float32)]
+        elif what == "gradients":
+            def fn(x, w):
+                with tf.GradientTape() as tape:
+                    tape.watch(x)
+                    logits, _ = _forward(model, x, set(), parts)
+                    score = tf.reduce_sum(logits * w)
+                return tape.gradient(score, x)
+            spec = [tf.TensorSpec(shape, tf.float32), tf.TensorSpec((None,), tf.float32)]
+        else:                                               # Grad-CAM of `layer`: (maps, their gradients)
+            def fn(x, w):
+                with tf.GradientTape() as tape:
+                    logits, record = _forward(model, x, {layer}, parts)
+                    maps = record.outputs_of[layer]
+                    score = tf.reduce_sum(logits * w)
+                grads = tape.gradient(score, maps)
+                return maps, grads if grads is not None else tf.zeros_like(maps)
+            spec = [tf.TensorSpec(shape, tf.float32), tf.TensorSpec((None,), tf.float32)]
+        functions[key] = tf.function(fn, input_signature=spec)
+        return functions[key]
 
 
 def _input_gradients(model, batch: np.ndarray, target) -> np.ndarray:
     """∂score/∂x for every image of a (N, H, W, C) batch, one forward and backward pass."""
-    import tensorflow as tf
+    classes = int(model.output_shape[-1])
+    return _function(model, "gradients")(batch.astype("float32"), _weights(target, classes)).numpy()
 
-    parts = _score_parts(model)
-    x = tf.convert_to_tensor(batch, tf.float32)
-    with tf.GradientTape() as tape:
-        tape.watch(x)
-        logits, _ = _forward(model, x, set(), parts)
-        score = tf.reduce_sum(_score(logits, target))
-    return tape.gradient(score, x).numpy()
+
+def _score(logits, target):
+    return np.asarray(logits) @ _weights(target, np.asarray(logits).shape[-1])
 
 
 def scores(model, x: np.ndarray) -> np.ndarray:
     """The logits (pre-softmax scores) of one input: (classes,)."""
-    logits, _ = _forward(model, x[None].astype("float32"), set(), _score_parts(model))
-    return np.asarray(logits)[0]
+    return np.asarray(_function(model, "logits")(x[None].astype("float32")))[0]
 
 
 def vanilla_gradients(model, x: np.ndarray, target) -> np.ndarray:
@@ -120,14 +165,8 @@ def grad_cam(model, x: np.ndarray, target, layer: str) -> np.ndarray:
 
     from dlviz.inputs.adapt import resize
 
-    parts = _score_parts(model)
-    with tf.GradientTape() as tape:
-        logits, record = _forward(model, tf.convert_to_tensor(x[None], tf.float32), {layer}, parts)
-        maps = record.outputs_of[layer]
-        score = tf.reduce_sum(_score(logits, target))
-    grads = tape.gradient(score, maps)
-    if grads is None:
-        raise ValueError(f"the score does not depend on {layer}")
+    maps, grads = _function(model, "cam", layer)(x[None].astype("float32"),
+                                                  _weights(target, int(model.output_shape[-1])))
     weights = tf.reduce_mean(grads, axis=(1, 2))                          # (1, C): one weight per map
     cam = np.maximum(np.asarray(tf.einsum("bhwc,bc->bhw", maps, weights))[0], 0.0)
     top = float(cam.max())

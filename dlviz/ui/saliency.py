@@ -14,15 +14,22 @@ CACHE = "dlviz.why.cache"        # session: the last computed maps, so moving th
 CAM_TYPES = ("Conv2D", "DepthwiseConv2D")
 
 
+def sample_counts(shape) -> tuple[int, int]:
+    """(SmoothGrad samples, integrated-gradients steps): fewer for photo-sized inputs (MobileNetV2 at 224×224:
+    ~0.15 s per sample on 2 cores, bench/own_model.py), the papers' counts for small ones."""
+    return (24, 32) if shape[0] * shape[1] <= 64 * 64 else (8, 16)
+
+
 def _maps(model, x, target, layer, key):
     cached = st.session_state.get(CACHE)
     if cached is not None and cached[0] == key:
         return cached[1]
+    samples, steps = sample_counts(x.shape)
     with st.spinner(t("Computing the saliency maps…")):
         cam = saliency.grad_cam(model, x, target, layer)
         grads = saliency.vanilla_gradients(model, x, target)
-        smooth = saliency.smoothgrad(model, x, target)
-        integrated, error = saliency.integrated_gradients(model, x, target)
+        smooth = saliency.smoothgrad(model, x, target, samples=samples)
+        integrated, error = saliency.integrated_gradients(model, x, target, steps=steps)
     result = (cam, saliency.normalise(grads), saliency.normalise(smooth), saliency.normalise(integrated), error)
     st.session_state[CACHE] = (key, result)
     return result
@@ -77,7 +84,9 @@ def saliency_section(setup, x: np.ndarray, display: np.ndarray, probs: np.ndarra
                       "(average gradient), summed, negatives cut. Coarse: one value per map pixel, upsampled."))
     cols[1].caption(t("**Gradients**: how much the score changes when one input pixel changes a little. Pixels "
                       "left untouched cannot change the score at all."))
-    cols[2].caption(t("**SmoothGrad**: the gradients averaged over 24 noisy copies of the input: less speckle, "
-                      "the same message."))
-    cols[3].caption(t("**Integrated gradients**: pixel × average gradient on the way from a black image to yours. "
-                      "The attributions add up to the score difference (here within {e:.1%}).", e=error))
+    samples, steps = sample_counts(x3.shape)
+    cols[2].caption(t("**SmoothGrad**: the gradients averaged over {n} noisy copies of the input: less speckle, "
+                      "the same message.", n=samples))
+    cols[3].caption(t("**Integrated gradients**: pixel × average gradient on {n} steps from a black image to "
+                      "yours. The attributions add up to the score difference (here within {e:.1%}).", n=steps,
+                      e=error))
