@@ -9,7 +9,7 @@ Per live task (in this process, in the runner's thread, as on a server):
 - steps/s and *updates/s*: snapshots the runner published per second while a page-like poller read it every
   0.2 s (the page redraws at most 5 times a second: updates/s ≥ 5 means every redraw shows a new state);
 - snapshot cost: what one `task.snapshot()` costs the training thread (median, p95);
-- figure cost: building the view's Plotly figures from one snapshot, as the page does on every redraw (median,
+- figure cost: building the view's pictures (PNG) and Plotly figures from one snapshot, as the page does on every redraw (median,
   p95), and their JSON size (what each redraw sends to the browser).
 Then *a second session's interactions* (AppTest reruns of the GAN page's "timeline point" slider, the harness of
 bench/interactions.py) without a run, and while a CNN and a GAN run train: median and p95.
@@ -65,28 +65,27 @@ def figures_of(name: str, snap) -> list:
     """The figures the page builds from one snapshot (the same calls as dlviz/ui/live.py's _draw_*)."""
     from dlviz.datasets import get_dataset
     from dlviz.figures import live as lfig
-    from dlviz.figures.latent import mosaic
     from dlviz.live import gan2d, latent
 
     a, h = snap.arrays, snap.history
     classes = get_dataset("mnist").classes
     if name in ("cnn", "dense_shuffled"):
-        figs = [lfig.image(a["input"], "input"), lfig.probabilities(a["probs"], classes),
+        figs = [lfig.image_png(a["input"], 7), lfig.probabilities(a["probs"], classes),
                 lfig.curves({"acc": h["accuracy"]}, snap.max_steps, sparse={"test": (a["test_steps"],
                                                                                   a["test_accuracy"])}),
                 lfig.curves({"loss": h["loss"]}, snap.max_steps)]
         if a["architecture"] == "cnn":
-            figs += [lfig.kernels(a["kernels"]), lfig.feature_maps(a["maps"]["conv1"]),
-                     lfig.feature_maps(a["maps"]["conv2"])]
+            figs += [lfig.tiles_png(a["kernels"], signed=True, cols=4, tile_px=60),
+                     lfig.tiles_png(a["maps"]["conv1"], cols=4), lfig.tiles_png(a["maps"]["conv2"], tile_px=70)]
         else:
-            figs.append(lfig.kernels(a["unit_weights"]))
+            figs.append(lfig.tiles_png(a["unit_weights"], signed=True, tile_px=90))
         return figs
     if name == "vae":
-        return [lfig.latent_codes(a["codes"], a["labels"], classes),
-                mosaic(a["grid"], latent.GRID, latent.GRID, x_values=a["grid_x"], y_values=a["grid_y"]),
+        return [lfig.latent_png(a["codes"], a["labels"], classes)[0],
+                lfig.mosaic_png(a["grid"], latent.GRID, latent.GRID),
                 lfig.curves({"rec": h["reconstruction"], "kl": h["kl"]}, snap.max_steps, log_y=True)]
-    figs = [lfig.gan_field(a["axis"], a[k]["surface"], a["real"], a[k]["fake"], a[k]["arrows"],
-                           critic=k == "wgan_gp", modes=a["modes"]) for k in gan2d.LOSSES]
+    figs = [lfig.gan_field_png(a["axis"], a[k]["surface"], a["real"], a[k]["fake"], a[k]["arrows"],
+                               critic=k == "wgan_gp", modes=a["modes"]) for k in gan2d.LOSSES]
     figs += [lfig.curves({"d": h["dcgan_d_loss"], "g": h["dcgan_g_loss"]}, snap.max_steps),
              lfig.curves({"d": h["wgan_gp_d_loss"], "g": h["wgan_gp_g_loss"]}, snap.max_steps),
              lfig.modes_over_time(a["mode_steps"], {k: a[k]["modes"] for k in gan2d.LOSSES}, 8, snap.max_steps)]
@@ -111,7 +110,7 @@ def bench_task(name: str, make, seconds: float) -> dict:
             figs = figures_of(name, snap)
             figure_ms.append((time.perf_counter() - f0) * 1000)
             if len(sizes) < 5:
-                sizes.append(sum(len(f.to_json()) for f in figs))
+                sizes.append(sum(len(f) if isinstance(f, bytes) else len(f.to_json()) for f in figs))
         time.sleep(max(0.0, POLL - (time.perf_counter() - started) % POLL))
     end_snap, elapsed = run.snapshot(), time.perf_counter() - started
     run.stop()

@@ -136,10 +136,11 @@ def test_latent_tab_trains_and_beta_reaches_the_run():
     button(at, "live.latent.start").click()
     at.run()
     watch_until(at, lambda s: s.step >= 3 and s.arrays)
-    assert any("codes (μ) of 500 test images" in t for t in chart_titles(at))
+    assert "codes (μ) of 500 test images" in text_of(at)
+    assert len(at.get("image")) >= 2                     # the scatter and the decoded grid, as pictures
     at.slider(key="live.latent.beta").set_value(3.0)
     watch_until(at, lambda s: s.arrays.get("beta") == pytest.approx(3.0))
-    assert any("β = 3" in t for t in chart_titles(at))
+    assert "VAE, β = 3" in text_of(at)
     finish(at)
 
 
@@ -148,10 +149,10 @@ def test_gan_tab_trains_both_models_on_the_ring():
     button(at, "live.gan2d.start").click()
     at.run()
     watch_until(at, lambda s: s.step >= 2 and s.arrays)
-    titles = chart_titles(at)
-    assert any(t.startswith("DCGAN (binary cross-entropy)") for t in titles)
-    assert any(t.startswith("WGAN-GP (critic") for t in titles)
-    assert "Modes covered (of 8)" in titles
+    text = text_of(at)
+    assert "**DCGAN (binary cross-entropy)**, step" in text and "**WGAN-GP (critic, gradient penalty)**" in text
+    assert "Modes covered (of 8)" in chart_titles(at)
+    assert len(at.get("image")) >= 2                     # the two planes
     finish(at)
 
 

@@ -205,3 +205,161 @@ def modes_over_time(steps: np.ndarray, counts: dict[str, np.ndarray], total_mode
                               xaxis=dict(range=[0, max(total_steps, 1)], title=dict(text=t("generator step"))),
                               yaxis=dict(range=[-0.3, total_modes + 0.5], dtick=max(1, total_modes // 8)),
                               legend=dict(orientation="h", yanchor="bottom", y=1.0, x=1, xanchor="right")))
+
+
+# --------------------------------------------------------------------------- pictures (PNG bytes)
+# The views that change on every redraw are sent as PNG images (st.image): Streamlit identifies a Plotly chart by
+# its content, so a chart redrawn 5 times a second is unmounted and mounted again each time and blinks blank
+# (seen in the browser test's screenshots); an image keeps its element and only swaps its pixels.
+import functools  # noqa: E402
+import io  # noqa: E402
+
+from PIL import Image, ImageDraw  # noqa: E402
+
+
+@functools.lru_cache(maxsize=8)
+def _lut(colorscale: str) -> np.ndarray:
+    """(256, 3) uint8 colours of a Plotly colour scale."""
+    from plotly.colors import get_colorscale, sample_colorscale
+
+    colors = sample_colorscale(get_colorscale(colorscale), list(np.linspace(0, 1, 256)), colortype="tuple")
+    return np.round(np.array(colors) * (255 if max(max(c) for c in colors) <= 1 else 1)).astype(np.uint8)
+
+
+def _rgb(values: np.ndarray, colorscale: str, low: float, high: float) -> np.ndarray:
+    """(H, W) values -> (H, W, 3) uint8 through `colorscale` over [low, high]; NaN -> white."""
+    v = np.asarray(values, np.float64)
+    index = np.clip((v - low) / ((high - low) or 1.0) * 255, 0, 255)
+    out = _lut(colorscale)[np.nan_to_num(index).astype(np.uint8)]
+    out[~np.isfinite(v)] = 255
+    return out
+
+
+def _png(image: Image.Image) -> bytes:
+    buffer = io.BytesIO()
+    image.save(buffer, "PNG", compress_level=1)
+    return buffer.getvalue()
+
+
+def _jpeg(image: Image.Image) -> bytes:
+    """Smooth pictures (the GAN planes): a tenth of the PNG's bytes, faster to encode."""
+    buffer = io.BytesIO()
+    image.save(buffer, "JPEG", quality=88)
+    return buffer.getvalue()
+
+
+def image_png(img: np.ndarray, scale: int = 8) -> bytes:
+    """A grayscale (H, W) image in [0, 1], each pixel a `scale`×`scale` block."""
+    gray = np.round(np.clip(img, 0, 1) * 255).astype(np.uint8)
+    return _png(Image.fromarray(gray).resize((img.shape[1] * scale, img.shape[0] * scale), Image.NEAREST))
+
+
+def tiles_png(maps: np.ndarray, signed: bool = False, cols: int | None = None, tile_px: int = 84) -> bytes:
+    """Maps or kernels (h, w, c) as a grid of tiles (one per channel, `tile_px` a side, white gaps): signed
+    (kernels, weights): red positive, blue negative, one range for all; else each tile stretched to its own range
+    (viridis). Tile k is row k // cols, column k % cols."""
+    h, w, c = maps.shape
+    cols = cols or min(c, 8)
+    rows = -(-c // cols)
+    gap = 6
+    data = np.asarray(maps, np.float64)
+    canvas = Image.new("RGB", (cols * (tile_px + gap) - gap, rows * (tile_px + gap) - gap), "white")
+    bound = float(np.abs(data).max()) or 1.0
+    for k in range(c):
+        tile = data[..., k]
+        if signed:
+            rgb = _rgb(tile, DIVERGING, -bound, bound)
+        else:
+            rgb = _rgb(tile, ACTIVATION, float(tile.min()), float(tile.max()))
+        picture = Image.fromarray(rgb).resize((tile_px, round(tile_px * h / w)), Image.NEAREST)
+        canvas.paste(picture, ((k % cols) * (tile_px + gap), (k // cols) * (tile_px + gap)))
+    return _png(canvas)
+
+
+def _to_px(xy: np.ndarray, lim: float, size: int) -> np.ndarray:
+    """Plane coordinates in [-lim, lim]² -> pixel coordinates (y up)."""
+    xy = np.asarray(xy, np.float64)
+    return np.stack([(xy[:, 0] + lim) / (2 * lim) * size, (lim - xy[:, 1]) / (2 * lim) * size], 1)
+
+
+def _dots(draw: ImageDraw.ImageDraw, px: np.ndarray, color, r: float = 2.2) -> None:
+    for x, y in px:
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=color)
+
+
+def gan_field_png(axis: np.ndarray, surface: np.ndarray, real: np.ndarray, fake: np.ndarray, arrows: np.ndarray,
+                  critic: bool = False, modes: np.ndarray | None = None, size: int = 420,
+                  arrow_length: float = 0.35) -> bytes:
+    """gan_field as a JPEG picture: the surface (P(real) on a fixed 0..1 scale, or the critic's score around its
+    median), real points green, generated purple, the generator's gradient arrows black, modes as green rings."""
+    if critic:
+        mid = float(np.median(surface))
+        bound = float(np.abs(surface - mid).max()) or 1.0
+        rgb = _rgb(surface, DIVERGING, mid - bound, mid + bound)
+    else:
+        rgb = _rgb(surface, DIVERGING, 0.0, 1.0)
+    rgb = (rgb.astype(np.float32) * 0.7 + 255 * 0.3).astype(np.uint8)                # faded, like opacity 0.7
+    picture = Image.fromarray(rgb[::-1]).resize((size, size), Image.BILINEAR)          # row 0 = lowest y
+    draw = ImageDraw.Draw(picture)
+    lim = float(axis[-1])
+    _dots(draw, _to_px(real, lim, size), (44, 160, 44))
+    _dots(draw, _to_px(fake, lim, size), (148, 103, 189))
+    if len(arrows):
+        scale = arrow_length / max(float(np.linalg.norm(arrows, axis=1).max()), 1e-12)
+        start = _to_px(fake[:len(arrows)], lim, size)
+        end = _to_px(fake[:len(arrows)] + arrows * scale, lim, size)
+        for (x0, y0), (x1, y1) in zip(start, end):
+            draw.line((x0, y0, x1, y1), fill=(34, 34, 34), width=2)
+            draw.ellipse((x1 - 2.5, y1 - 2.5, x1 + 2.5, y1 + 2.5), fill=(34, 34, 34))
+    if modes is not None:
+        for x, y in _to_px(modes, lim, size):
+            draw.ellipse((x - 9, y - 9, x + 9, y + 9), outline=(44, 160, 44), width=2)
+    draw.rectangle((0, 0, size - 1, size - 1), outline=(180, 180, 180))
+    return _jpeg(picture)
+
+
+def latent_png(codes: np.ndarray, labels: np.ndarray, classes: Sequence[str], size: int = 420,
+               legend_px: int = 120) -> tuple[bytes, tuple[float, float, float]]:
+    """The test codes coloured by class (CLASS_COLORS) with a legend on the right, axes following the codes
+    (central 99 %, square), the axes z₁ = 0 and z₂ = 0 drawn grey. Returns (png, (centre x, centre y, half
+    width)) for the caption."""
+    codes = np.asarray(codes, np.float64)
+    low, high = np.percentile(codes, [0.5, 99.5], axis=0)
+    centre, half = (low + high) / 2, max(float((high - low).max()) / 2 * 1.1, 1e-3)
+    picture = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(picture)
+    zero = (np.array([0.0, 0.0]) - centre + half) / (2 * half) * size
+    draw.line((zero[0], 0, zero[0], size), fill=(200, 200, 200))
+    draw.line((0, size - zero[1], size, size - zero[1]), fill=(200, 200, 200))
+    px = np.stack([(codes[:, 0] - centre[0] + half) / (2 * half) * size,
+                   size - (codes[:, 1] - centre[1] + half) / (2 * half) * size], 1)
+    for (x, y), label in zip(px, labels):
+        draw.ellipse((x - 2.5, y - 2.5, x + 2.5, y + 2.5), fill=CLASS_COLORS[int(label) % 10])
+    draw.rectangle((0, 0, size - 1, size - 1), outline=(180, 180, 180))
+    framed = Image.new("RGB", (size + legend_px, size), "white")
+    framed.paste(picture, (0, 0))
+    draw = ImageDraw.Draw(framed)
+    font = _font(13)
+    for i, name in enumerate(classes):
+        y = 12 + i * 22
+        draw.ellipse((size + 12, y, size + 22, y + 10), fill=CLASS_COLORS[i % 10])
+        draw.text((size + 28, y - 3), str(name), fill=(40, 40, 40), font=font)
+    return _png(framed), (float(centre[0]), float(centre[1]), half)
+
+
+@functools.lru_cache(maxsize=4)
+def _font(size: int):
+    from PIL import ImageFont
+
+    try:
+        return ImageFont.load_default(size)
+    except TypeError:           # Pillow < 10.1 has one bitmap size only
+        return ImageFont.load_default()
+
+
+def mosaic_png(images: np.ndarray, rows: int, cols: int, scale: int = 2) -> bytes:
+    """(rows·cols, h, w) images in [0, 1] tiled row-major into one grayscale picture."""
+    images = np.asarray(images, np.float32)
+    h, w = images.shape[-2:]
+    tiled = images.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
+    return image_png(tiled, scale)

@@ -19,7 +19,6 @@ import streamlit as st
 from dlviz import registry
 from dlviz.datasets import get_dataset
 from dlviz.figures import live as lfig
-from dlviz.figures.latent import mosaic
 from dlviz.i18n import t
 from dlviz.live import cnn, gan2d, latent
 from dlviz.live.runner import (FAILED, FINISHED, PAUSED, QUEUED, RUNNING, STARTING, STOPPED, POOL, LiveRun,
@@ -246,8 +245,8 @@ def _draw_cnn(snap: Snapshot, classes) -> None:
     a = snap.arrays
     left, right = st.columns([2, 3])
     with left:
-        shown = lfig.image(a["input"], t("Your input, as this network sees it"))
-        st.plotly_chart(shown, key="live.cnn.input")
+        with st.container(key="live.cnn.input"):
+            st.image(lfig.image_png(a["input"], 7), caption=t("Your input, as this network sees it"))
         st.plotly_chart(lfig.probabilities(a["probs"], classes), key="live.cnn.probs")
     with right:
         h = snap.history
@@ -265,15 +264,19 @@ def _draw_cnn(snap: Snapshot, classes) -> None:
     if a["architecture"] == "cnn":
         k1, k2 = st.columns([2, 3])
         k1.markdown(t("**conv1's 8 kernels** (3×3; red positive, blue negative)"))
-        k1.plotly_chart(lfig.kernels(a["kernels"], cell_px=70), key="live.cnn.kernels")
+        with k1.container(key="live.cnn.kernels"):
+            st.image(lfig.tiles_png(a["kernels"], signed=True, cols=4, tile_px=60))
         k2.markdown(t("**conv1's feature maps of your input** (each kernel slid over it, then ReLU)"))
-        k2.plotly_chart(lfig.feature_maps(a["maps"]["conv1"], cell_px=70), key="live.cnn.maps1")
+        with k2.container(key="live.cnn.maps1"):
+            st.image(lfig.tiles_png(a["maps"]["conv1"], cols=4, tile_px=84))
         st.markdown(t("**conv2's 16 feature maps** (14×14, after pooling and a second convolution)"))
-        st.plotly_chart(lfig.feature_maps(a["maps"]["conv2"], cell_px=62), key="live.cnn.maps2")
+        with st.container(key="live.cnn.maps2"):
+            st.image(lfig.tiles_png(a["maps"]["conv2"], cols=8, tile_px=70))
     else:
         st.markdown(t("**The weights of 8 of the dense layer's 32 units**, laid out like the input they multiply "
                       "(red positive, blue negative)"))
-        st.plotly_chart(lfig.kernels(a["unit_weights"], cell_px=90), key="live.cnn.units")
+        with st.container(key="live.cnn.kernels"):
+            st.image(lfig.tiles_png(a["unit_weights"], signed=True, cols=8, tile_px=90))
 
 
 # --------------------------------------------------------------------------- latent space forming
@@ -309,12 +312,18 @@ def _draw_latent(snap: Snapshot, classes) -> None:
     a = snap.arrays
     name = t("VAE, β = {beta:g}", beta=a["beta"]) if a["kind"] == "vae" else t("Autoencoder")
     left, right = st.columns([3, 2])
-    left.plotly_chart(lfig.latent_codes(a["codes"], a["labels"], classes,
-                                        t("{name}: codes (μ) of {n} test images, step {step:,}", name=name,
-                                          n=len(a["codes"]), step=snap.step)), key="live.latent.scatter")
+    picture, (cx, cy, half) = lfig.latent_png(a["codes"], a["labels"], classes)
+    left.markdown(t("**{name}: codes (μ) of {n} test images, step {step:,}**", name=name, n=len(a["codes"]),
+                    step=snap.step))
+    with left.container(key="live.latent.scatter"):
+        st.image(picture, caption=t("z₁ from {x0:.2f} to {x1:.2f}, z₂ from {y0:.2f} to {y1:.2f}; grey lines: 0",
+                                    x0=cx - half, x1=cx + half, y0=cy - half, y1=cy + half))
     n = latent.GRID
-    right.plotly_chart(mosaic(a["grid"], n, n, title=t("Decoded over the codes' range"), x_values=a["grid_x"],
-                              y_values=a["grid_y"], axis_titles=("z₁", "z₂"), height=440), key="live.latent.grid")
+    right.markdown(t("**Decoded over the codes' range** ({n}×{n} codes)", n=n))
+    with right.container(key="live.latent.grid"):
+        st.image(lfig.mosaic_png(a["grid"], n, n, scale=2),
+                 caption=t("z₁ from {x0:.2f} (left) to {x1:.2f}, z₂ from {y1:.2f} (top) to {y0:.2f}",
+                           x0=a["grid_x"][0], x1=a["grid_x"][-1], y0=a["grid_y"][-1], y1=a["grid_y"][0]))
     h = snap.history
     series = {t("reconstruction (BCE, summed over 784 pixels)"): h.get("reconstruction", np.zeros(0))}
     if a["kind"] == "vae":
@@ -381,9 +390,14 @@ def _draw_gan(snap: Snapshot) -> None:
     titles = {"dcgan": t("DCGAN (binary cross-entropy)"), "wgan_gp": t("WGAN-GP (critic, gradient penalty)")}
     for col, loss in zip(st.columns(2), gan2d.LOSSES):
         m = a[loss]
-        col.plotly_chart(lfig.gan_field(a["axis"], m["surface"], a["real"], m["fake"], m["arrows"],
-                                        t("{name}, step {step:,}", name=titles[loss], step=snap.step),
-                                        critic=loss == "wgan_gp", modes=a["modes"]), key=f"live.gan.{loss}")
+        col.markdown(t("**{name}**, step {step:,}", name=titles[loss], step=snap.step))
+        with col.container(key=f"live.gan.{loss}"):
+            st.image(lfig.gan_field_png(a["axis"], m["surface"], a["real"], m["fake"], m["arrows"],
+                                        critic=loss == "wgan_gp", modes=a["modes"]))
+    lim = float(a["axis"][-1])
+    st.caption(t("Both planes span −{lim:g} to {lim:g} on each axis. Green: real points (rings: the modes); purple: "
+                 "generated; black: where the generator's loss pushes a generated point. Background: P(real) from "
+                 "blue 0 to red 1 (DCGAN), the critic's score around its median (WGAN-GP).", lim=lim))
     h = snap.history
     left, right = st.columns(2)
     left.plotly_chart(lfig.curves({t("DCGAN discriminator"): h.get("dcgan_d_loss", np.zeros(0)),
