@@ -122,3 +122,19 @@ def test_why_tab_on_an_uploaded_model(files):
     assert "Grad-CAM (c2, 15×15)" in chart_titles(at)
     spec = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "Grad-CAM" in c.proto.spec))
     assert [d["type"] for d in spec["data"]] == ["image"] * 4
+
+
+def test_an_uploaded_photo_runs_through_your_model_at_full_size(files):
+    from tests.test_pages import png_bytes
+
+    at = your_model("pages/convolution.py", files, "cifar.keras")
+    photo = np.zeros((120, 200, 3), np.uint8)
+    photo[:, :100] = (200, 40, 40)
+    photo[30:90, 120:180] = (20, 200, 60)
+    at.file_uploader(key="dlviz.upload").set_value(("photo.png", png_bytes(photo), "image/png")).run()
+    assert not at.exception, [e.value for e in at.exception]
+    open_tab(at, "Network on the full image")
+    # the whole picture (not the 32×32 input) through the trained conv stack: 120×200 -> c1 118×198
+    assert "Input 120×200 (whole image) → `c1` 118×198×6" in text_of(at)
+    at.radio(key=next(w.key for w in at.radio if w.key.startswith("dlviz.user_model.scaling"))).set_value("0–255").run()
+    assert not at.exception and "values 0–255" in text_of(at)
