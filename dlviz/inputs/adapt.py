@@ -19,6 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
+from dlviz.i18n import t
 from dlviz.inputs.choice import EMPTY_HINT, ChosenInput, model_view
 from dlviz.inputs.decoding import EmptyInputError, InputError
 
@@ -88,7 +89,7 @@ def adapt(choice: ChosenInput, shape: tuple[int, int, int], scaling: str = "[0, 
           recipe: str = "mnist") -> Adapted:
     """`choice` as the input of a model taking `shape` = (H, W, C) with C 1 or 3 (see the module docstring)."""
     if choice.rgb is None:
-        raise EmptyInputError(EMPTY_HINT)
+        raise EmptyInputError(t(EMPTY_HINT))
     if recipe not in RECIPES:
         raise ValueError(f"unknown recipe {recipe!r}; one of {RECIPES}")
     h, w, c = (int(v) for v in shape)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dlviz.i18n import N_, t
 from dlviz.inputs.decoding import EmptyInputError
 from dlviz.inputs.preprocessing import Stages, preprocess
 
@@ -44,7 +45,7 @@ def choice_from_url(value, options, default):
     return value if isinstance(value, str) and value in options else default
 
 
-EMPTY_HINT = "Draw a digit on the canvas, upload an image or pick a sample to begin."
+EMPTY_HINT = N_("Draw a digit on the canvas, upload an image or pick a sample to begin.")   # shown through t()
 
 
 @dataclass(frozen=True, eq=False)
@@ -144,7 +145,7 @@ def model_view(choice: ChosenInput, dataset: str | None = None) -> Stages:
     An empty canvas raises EmptyInputError with `EMPTY_HINT`.
     """
     if choice.rgb is None:
-        raise EmptyInputError(EMPTY_HINT)
+        raise EmptyInputError(t(EMPTY_HINT))
     dataset = dataset or choice.dataset or "mnist"
     if choice.sample_image is None:
         return preprocess(choice.rgb, dataset)

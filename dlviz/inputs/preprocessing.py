@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image
 
-from dlviz.i18n import N_
+from dlviz.i18n import N_, t
 from dlviz.inputs.decoding import EmptyInputError, check_uint8_image, limit_size
 
 __all__ = [
@@ -74,9 +74,13 @@ RECIPES = {
                   "and centred in 28×28, the way Fashion-MNIST was made"),
 }
 
-UNLIKE_TRAINING = ("This does not look like the training data: no single {thing} stands out from a plain "
-                   "background, so the model sees {what}. Expect a guess, not a recognition.")
-_THING = {"mnist": "digit", "fashion": "garment"}
+UNLIKE_TRAINING = N_("This does not look like the training data: no single {thing} stands out from a plain "
+                     "background, so the model sees {what}. Expect a guess, not a recognition.")
+_THING = {"mnist": N_("digit"), "fashion": N_("garment")}
+
+
+def _unlike(thing: str, what: str) -> str:
+    return t(UNLIKE_TRAINING, thing=t(thing), what=t(what))
 
 
 def to_gray(rgb: np.ndarray) -> np.ndarray:
@@ -131,12 +135,12 @@ class Stages:
     def panels(self) -> list[tuple[str, np.ndarray]]:
         """(title, image) pairs for the "what the model sees" strip, left to right."""
         first = self.original if self.original.ndim == 3 else self.original / 255.0
-        what = "garment" if self.dataset == "fashion" else "ink only"
-        return [("input", first),
-                ("grey, inverted" if self.inverted else "grey", 1.0 - self.gray if self.inverted else self.gray),
+        what = t("garment") if self.dataset == "fashion" else t("ink only")
+        return [(t("input"), first),
+                (t("grey, inverted") if self.inverted else t("grey"), 1.0 - self.gray if self.inverted else self.gray),
                 (what, self.ink),
-                (f"crop {self.cropped.shape[0]}×{self.cropped.shape[1]}", _pad_square(self.cropped)),
-                ("model input", self.image)]
+                (t("crop {h}×{w}", h=self.cropped.shape[0], w=self.cropped.shape[1]), _pad_square(self.cropped)),
+                (t("model input"), self.image)]
 
 
 MnistStages = Stages        # the name callers used before Fashion-MNIST had its own recipe
@@ -156,8 +160,8 @@ def _pad_square(img: np.ndarray) -> np.ndarray:
 
 def _empty_image_error() -> EmptyInputError:
     return EmptyInputError(
-        "Nothing to recognise yet: the image is blank (one flat colour, or only faint noise). "
-        "Draw on the canvas, or upload an image with a clearly visible object."
+        t("Nothing to recognise yet: the image is blank (one flat colour, or only faint noise). "
+          "Draw on the canvas, or upload an image with a clearly visible object.")
     )
 
 
@@ -410,7 +414,7 @@ def _scene_note(bbox: tuple[int, int, int, int], shape: tuple[int, int], dataset
     height, width = shape
     if max(height, width) > 2 * MNIST_SIZE and (bottom - top) >= _SCENE_SPAN * height \
             and (right - left) >= _SCENE_SPAN * width:
-        return UNLIKE_TRAINING.format(thing=_THING[dataset], what="everything in the picture, shrunk to 28×28")
+        return _unlike(_THING[dataset], N_("everything in the picture, shrunk to 28×28"))
     return None
 
 
@@ -452,7 +456,7 @@ def mnist_stages(rgb: np.ndarray) -> Stages:
         inverted = _light_background(gray, gray - background, sigma)
         ink = _whole_picture(gray, background, inverted)
         top, left, bottom, right = 0, 0, gray.shape[0], gray.shape[1]
-        note = UNLIKE_TRAINING.format(thing="digit", what="the whole picture, shrunk to 20×20")
+        note = _unlike("digit", N_("the whole picture, shrunk to 20×20"))
     note = note or _scene_note((top, left, bottom, right), gray.shape, "mnist")
 
     cropped = ink[top:bottom, left:right].copy()
@@ -574,7 +578,7 @@ def fashion_stages(rgb: np.ndarray) -> Stages:
         inverted = _light_background(gray, gray - background, sigma)
         ink = _whole_picture(gray, background, inverted)
         top, left, bottom, right = 0, 0, gray.shape[0], gray.shape[1]
-        note = UNLIKE_TRAINING.format(thing="garment", what="the whole picture, shrunk to 28×28")
+        note = _unlike("garment", N_("the whole picture, shrunk to 28×28"))
 
     cropped = ink[top:bottom, left:right].copy()
     fitted = _fit_box(cropped, FASHION_SIZE)
