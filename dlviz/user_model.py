@@ -28,6 +28,7 @@ from dlviz.i18n import t
 MAX_MODEL_BYTES = 50 * 2**20          # MobileNetV2 is 14 MB; a lecture CNN is well under 5 MB
 MAX_UNPACKED_BYTES = 200 * 2**20      # a zip that unpacks to more than this is refused before reading it
 MAX_SIDE = 512                        # input height / width the pages can draw
+FOREIGN_LAYERS = ("TFSMLayer", "JaxLayer", "FlaxLayer", "TorchModuleWrapper")   # wrap a SavedModel or foreign code
 ARCHIVE_FILES = {"config.json", "metadata.json", "model.weights.h5"}
 from dlviz.inputs.adapt import SCALINGS  # noqa: E402  (one source of truth for the names)
 
@@ -108,6 +109,8 @@ def code_in_config(config) -> str | None:
         cls, module, registered = node.get("class_name"), node.get("module"), node.get("registered_name")
         if cls == "Lambda":
             return t("a Lambda layer (it stores Python code)")
+        if cls in FOREIGN_LAYERS:
+            return t("a {cls} layer (it loads code or files from outside the model)", cls=cls)
         if cls in ("__lambda__", "function", "__function__", "__bytes__"):
             return t("a stored Python function")
         if isinstance(module, str) and not (module == "keras" or module.startswith("keras.")

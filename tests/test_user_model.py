@@ -177,6 +177,10 @@ def test_custom_classes_from_other_modules_are_refused_before_keras_reads_them()
     config["config"]["layers"][0] = {"module": None, "class_name": "MyLayer", "registered_name": "mypkg>MyLayer"}
     with pytest.raises(UserModelError, match="custom"):
         load_user_model(zip_with(config), "custom.keras")
+    config["config"]["layers"][0] = {"module": "keras.layers", "class_name": "TFSMLayer",
+                                     "config": {"filepath": "/etc"}, "registered_name": None}
+    with pytest.raises(UserModelError, match="TFSMLayer"):
+        load_user_model(zip_with(config), "savedmodel.keras")
 
 
 def test_not_keras_files_are_refused_with_their_reason(tmp_path, monkeypatch):
