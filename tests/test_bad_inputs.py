@@ -239,10 +239,16 @@ def test_browser_upload_empties_the_drawing_and_a_refused_file_is_not_listed(bro
     # the uploader is empty again (the file lives on as the input, named in the status line)
     assert app.page.locator('[data-testid="stFileUploaderFile"]').count() == 0
     app.open_tab("Draw")
+    app.canvas()                                         # the new (empty) canvas has mounted
+    app.page.wait_for_timeout(500)
     ink = app.page.evaluate("""() => {
-        const c = document.querySelector('canvas.lower-canvas') || document.querySelector('canvas');
-        const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
-        let lit = 0; for (let i = 0; i < d.length; i += 4) if (d[i] > 128) lit++; return lit; }""")
+        let lit = 0;
+        for (const c of document.querySelectorAll('[data-testid="stMain"] canvas')) {
+            if (!c.width || !c.height) continue;
+            const d = c.getContext('2d').getImageData(0, 0, c.width, c.height).data;
+            for (let i = 0; i < d.length; i += 4) if (d[i] > 128 && d[i + 3] > 128) lit++;
+        }
+        return lit; }""")
     assert ink == 0, f"the Draw tab still shows the old drawing ({ink} white pixels) while the upload is in use"
     app.page.screenshot(path=str(ARTIFACTS / "picker_draw_after_upload.png"))
 

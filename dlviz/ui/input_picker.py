@@ -203,7 +203,7 @@ def _take_upload(slot: _Slot) -> None:
     try:
         decoded = decode_upload(upload.getvalue(), upload.name, STORED_MAX_SIDE)
     except InputError as e:
-        st.session_state[k("upload.error")] = t("**{name}**: {reason}", name=upload.name, reason=str(e))
+        st.session_state[k("upload.error")] = str(e)        # the message names the file itself
         return
     _set(slot, ChosenInput.from_rgb(decoded.rgb, source="upload", name=upload.name, full_size=decoded.full_size))
 
