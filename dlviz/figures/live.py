@@ -363,3 +363,25 @@ def mosaic_png(images: np.ndarray, rows: int, cols: int, scale: int = 2) -> byte
     h, w = images.shape[-2:]
     tiled = images.reshape(rows, cols, h, w).transpose(0, 2, 1, 3).reshape(rows * h, cols * w)
     return image_png(tiled, scale)
+
+
+def probabilities_png(probs: np.ndarray, classes: Sequence[str], width: int = 330, height: int = 200) -> bytes:
+    """Class probabilities as bars (the winner orange), each labelled below with its class and above with its
+    percentage."""
+    probs = np.clip(np.asarray(probs, np.float64), 0, 1)
+    best = int(probs.argmax())
+    picture = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(picture)
+    font = _font(11)
+    n = len(probs)
+    slot, top, bottom = width / n, 16, height - 34
+    draw.line((0, bottom, width, bottom), fill=(170, 170, 170))
+    for i, p in enumerate(probs):
+        x0, x1 = i * slot + slot * 0.15, (i + 1) * slot - slot * 0.15
+        y = bottom - p * (bottom - top)
+        draw.rectangle((x0, y, x1, bottom), fill=(255, 127, 14) if i == best else (127, 159, 191))
+        draw.text(((x0 + x1) / 2, y - 2), f"{100 * p:.0f}%", fill=(60, 60, 60), font=font, anchor="md")
+        label = str(classes[i])
+        draw.text(((x0 + x1) / 2, bottom + 4), label if len(label) <= 7 else label[:6] + "…", fill=(40, 40, 40),
+                  font=font, anchor="ma")
+    return _png(picture)

@@ -28,6 +28,7 @@ RUN = "dlviz.live.run"              # the session's SessionRun
 START = "dlviz.live.start"          # a Start click's request: the kind of view to start a run in
 PAST = "dlviz.live.past"            # {kind: [(label, steps, values), ...]}: earlier runs' curves, for comparison
 POLL_SECONDS = 0.2                  # 5 redraws per second while a run trains
+CURVES_SECONDS = 2.0                # the loss / accuracy curves: every 2 s
 POLLING_STATES = (QUEUED, STARTING, RUNNING)
 KIND_PAGES = {"cnn": "Convolution", "latent": "Autoencoder & VAE", "gan2d": "GAN"}
 
@@ -163,8 +164,10 @@ def _configure_changed(run: LiveRun, **settings) -> None:
         run.configure(**changed)
 
 
-def _poll(kind: str, draw) -> None:
-    """Draw the run's latest snapshot now, and again every POLL_SECONDS while it trains."""
+def _poll(kind: str, draw, draw_curves) -> None:
+    """Draw the run's latest snapshot now, and again while it trains: the pictures every POLL_SECONDS, the Plotly
+    curves every CURVES_SECONDS (a Plotly chart whose data changed is mounted anew and blinks blank while it
+    redraws, so the curves are redrawn seldom enough to be seen)."""
     run = _run_of(kind)
     if run is None:
         st.caption(t("Press **Start** to train from random weights and watch it learn."))
@@ -183,7 +186,14 @@ def _poll(kind: str, draw) -> None:
         if polling and snap.state not in POLLING_STATES:
             st.rerun()                  # paused, finished or stopped: redraw the panel without polling
 
+    @st.fragment(run_every=CURVES_SECONDS if polling else None)
+    def curves():
+        snap = run.snapshot()
+        if snap.arrays:
+            draw_curves(snap)
+
     poller()
+    curves()
 
 
 def _digest(array: np.ndarray) -> str:
@@ -234,7 +244,7 @@ def live_cnn_view(dataset: str, image: np.ndarray) -> None:
             before = run.snapshot().serial
             run.configure(image=image)
             _settle(run, lambda s: s.serial > before or s.state != PAUSED, timeout=1.0)
-    _poll("cnn", lambda snap: _draw_cnn(snap, ds.classes))
+    _poll("cnn", lambda snap: _draw_cnn(snap, ds.classes), _draw_cnn_curves)
     st.caption(t("The point of the shuffle switch: a dense layer gives every pixel its own weight and never knew "
                  "which pixels were neighbours, so it learns the shuffled images just as well. A convolution's "
                  "small kernels only look at neighbours: on shuffled pixels there are no strokes or edges left "
@@ -244,23 +254,13 @@ def live_cnn_view(dataset: str, image: np.ndarray) -> None:
 def _draw_cnn(snap: Snapshot, classes) -> None:
     a = snap.arrays
     left, right = st.columns([2, 3])
-    with left:
-        with st.container(key="live.cnn.input"):
-            st.image(lfig.image_png(a["input"], 7), caption=t("Your input, as this network sees it"))
-        st.plotly_chart(lfig.probabilities(a["probs"], classes), key="live.cnn.probs")
-    with right:
-        h = snap.history
-        test = a["test_accuracy"]
-        past = {label: (steps, values) for label, steps, values in st.session_state.get(PAST, {}).get("cnn", [])}
-        sparse = {t("test accuracy (this run)"): (a["test_steps"], test), **past}
-        st.plotly_chart(lfig.curves({t("training accuracy"): h.get("accuracy", np.zeros(0))}, snap.max_steps,
-                                    t("Accuracy"), sparse=sparse, y_range=(0, 1.02), height=280),
-                        key="live.cnn.acc")
-        st.plotly_chart(lfig.curves({t("training loss"): h.get("loss", np.zeros(0))}, snap.max_steps,
-                                    t("Loss (cross-entropy)"), height=220), key="live.cnn.loss")
-        st.caption(t("Test accuracy on {n} bundled test images: **{acc:.1%}** (measured every {k} steps). "
-                     "Learning rate {lr:g}, batch size {b}.", n=500, acc=float(test[-1]), k=cnn.EVAL_EVERY,
-                     lr=a["learning_rate"], b=a["batch_size"]))
+    with left.container(key="live.cnn.input"):
+        st.image(lfig.image_png(a["input"], 6), caption=t("Your input, as this network sees it"))
+    best = int(np.argmax(a["probs"]))
+    right.markdown(t("**Prediction: {label}** ({p:.0%}) · test accuracy so far **{acc:.1%}**", label=classes[best],
+                     p=float(a["probs"][best]), acc=float(a["test_accuracy"][-1])))
+    with right.container(key="live.cnn.probs"):
+        st.image(lfig.probabilities_png(a["probs"], classes, width=460, height=190))
     if a["architecture"] == "cnn":
         k1, k2 = st.columns([2, 3])
         k1.markdown(t("**conv1's 8 kernels** (3×3; red positive, blue negative)"))
@@ -277,6 +277,21 @@ def _draw_cnn(snap: Snapshot, classes) -> None:
                       "(red positive, blue negative)"))
         with st.container(key="live.cnn.kernels"):
             st.image(lfig.tiles_png(a["unit_weights"], signed=True, cols=8, tile_px=90))
+
+
+def _draw_cnn_curves(snap: Snapshot) -> None:
+    a, h = snap.arrays, snap.history
+    test = a["test_accuracy"]
+    past = {label: (steps, values) for label, steps, values in st.session_state.get(PAST, {}).get("cnn", [])}
+    sparse = {t("test accuracy (this run)"): (a["test_steps"], test), **past}
+    left, right = st.columns(2)
+    left.plotly_chart(lfig.curves({t("training accuracy"): h.get("accuracy", np.zeros(0))}, snap.max_steps,
+                                  t("Accuracy"), sparse=sparse, y_range=(0, 1.02), height=280), key="live.cnn.acc")
+    right.plotly_chart(lfig.curves({t("training loss"): h.get("loss", np.zeros(0))}, snap.max_steps,
+                                   t("Loss (cross-entropy)"), height=280), key="live.cnn.loss")
+    st.caption(t("Test accuracy on {n} bundled test images, measured every {k} steps; earlier runs of this "
+                 "session are kept for comparison. Learning rate {lr:g}, batch size {b}.", n=500,
+                 k=cnn.EVAL_EVERY, lr=a["learning_rate"], b=a["batch_size"]))
 
 
 # --------------------------------------------------------------------------- latent space forming
@@ -305,7 +320,7 @@ def live_latent_view(dataset: str) -> None:
     run = _controls("latent", start)
     if run is not None:
         _configure_changed(run, beta=beta, learning_rate=learning_rate)
-    _poll("latent", lambda snap: _draw_latent(snap, ds.classes))
+    _poll("latent", lambda snap: _draw_latent(snap, ds.classes), _draw_latent_curves)
 
 
 def _draw_latent(snap: Snapshot, classes) -> None:
@@ -324,7 +339,10 @@ def _draw_latent(snap: Snapshot, classes) -> None:
         st.image(lfig.mosaic_png(a["grid"], n, n, scale=2),
                  caption=t("z₁ from {x0:.2f} (left) to {x1:.2f}, z₂ from {y1:.2f} (top) to {y0:.2f}",
                            x0=a["grid_x"][0], x1=a["grid_x"][-1], y0=a["grid_y"][-1], y1=a["grid_y"][0]))
-    h = snap.history
+
+
+def _draw_latent_curves(snap: Snapshot) -> None:
+    a, h = snap.arrays, snap.history
     series = {t("reconstruction (BCE, summed over 784 pixels)"): h.get("reconstruction", np.zeros(0))}
     if a["kind"] == "vae":
         series[t("KL")] = h.get("kl", np.zeros(0))
@@ -368,7 +386,7 @@ def live_gan_view() -> None:
     run = _controls("gan2d", start)
     if run is not None:
         _configure_changed(run, learning_rate=learning_rate)
-    _poll("gan2d", _draw_gan)
+    _poll("gan2d", _draw_gan, _draw_gan_curves)
 
 
 def _drawn_points() -> np.ndarray:
@@ -398,7 +416,11 @@ def _draw_gan(snap: Snapshot) -> None:
     st.caption(t("Both planes span −{lim:g} to {lim:g} on each axis. Green: real points (rings: the modes); purple: "
                  "generated; black: where the generator's loss pushes a generated point. Background: P(real) from "
                  "blue 0 to red 1 (DCGAN), the critic's score around its median (WGAN-GP).", lim=lim))
-    h = snap.history
+
+
+def _draw_gan_curves(snap: Snapshot) -> None:
+    a, h = snap.arrays, snap.history
+    titles = {"dcgan": t("DCGAN (binary cross-entropy)"), "wgan_gp": t("WGAN-GP (critic, gradient penalty)")}
     left, right = st.columns(2)
     left.plotly_chart(lfig.curves({t("DCGAN discriminator"): h.get("dcgan_d_loss", np.zeros(0)),
                                    t("DCGAN generator"): h.get("dcgan_g_loss", np.zeros(0))}, snap.max_steps,
