@@ -377,7 +377,7 @@ def test_playground_sources(source, expected):
     at.radio(key="play.padmode").set_value("valid").run()
     at.radio(key="play.source").set_value(source).run()
     assert not at.exception
-    assert expected in chart_text(at)
+    assert expected in chart_text(at).replace("<br>", " ")        # narrow panels break their titles in two
 
 
 def test_playground_explicit_padding_formula():

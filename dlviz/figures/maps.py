@@ -166,6 +166,7 @@ def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0
     layout: dict = {"annotations": [], "height": height, "margin": dict(l=10, r=10, t=40, b=10),
                     "plot_bgcolor": "rgba(0,0,0,0)"}
     for i, (trace, title) in enumerate(zip(traces, titles), start=1):
+        title = _two_lines(title) if n >= 4 and len(title) > 40 / n + 4 else title   # narrow panels: no overlap
         x0 = (i - 1) * (width + gap)
         suffix = "" if i == 1 else str(i)
         layout[f"xaxis{suffix}"] = dict(_AXIS, domain=[x0, x0 + width], anchor=f"y{suffix}")
@@ -175,6 +176,12 @@ def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0
         layout["annotations"].append(dict(x=x0 + width / 2, y=1.0, xref="paper", yref="paper", text=title,
                                           showarrow=False, yanchor="bottom", font=dict(size=title_size)))
     return go.Figure(list(traces), layout)
+
+
+def _two_lines(title: str) -> str:
+    """'average pool 14×14' -> 'average pool<br>14×14': a title broken at its last space, for narrow panels."""
+    head, sep, tail = title.rpartition(" ")
+    return f"{head}<br>{tail}" if sep and head else title
 
 
 def number_grid(values: np.ndarray, title: str = "", highlight: np.ndarray | None = None,
