@@ -66,7 +66,13 @@ TIMEOUT = 120          # seconds per AppTest run; the first one loads TensorFlow
 
 def naive_inspector_run(self, image: np.ndarray):
     """`dlviz.explain.Inspector.run` with `keras.Model.predict`, as a first version of the app would call it."""
-    outputs = self._extractor.predict(image[None, :, :, None].astype("float32"), verbose=0)
+    import keras
+
+    extractor = self.__dict__.get("_naive_extractor")
+    if extractor is None:       # a plain feature-extraction model (the shipped CNNs have no nested sub-models)
+        extractor = self.__dict__["_naive_extractor"] = keras.Model(
+            self.model.input, [layer.output for layer in self.layers] + [self.model.output])
+    outputs = extractor.predict(image[None, :, :, None].astype("float32"), verbose=0)
     maps = {name: np.asarray(out[0]) for name, out in zip(self.names, outputs[:-1])}
     return maps, np.asarray(outputs[-1][0])
 
