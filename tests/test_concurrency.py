@@ -135,3 +135,35 @@ def test_unet_segmenter_shared_by_threads():
         return segmenter.run(x, maps=False, pad="constant").probs.copy()
 
     _parallel_equals_serial(call, inputs, np.testing.assert_array_equal)
+
+
+# --------------------------------------------------------------------------- the timing log (bench/soak.py reads it)
+
+def test_timing_log_writes_one_line_per_run_and_stops_when_uninstalled(tmp_path):
+    """Script runs here (AppTest reruns whole scripts); fragment runs of a real server show as "kind": "fragment"
+    in bench/soak.py's logs."""
+    import json
+
+    from streamlit.testing.v1 import AppTest
+
+    from dlviz.ui import timing
+    from tests.conftest import ROOT
+
+    log = tmp_path / "timing.jsonl"
+    assert timing.install(str(log)) and timing.installed()
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=300)
+        at.run()
+        at.switch_page("pages/pooling.py")
+        at.run()
+        at.run()
+        assert not at.exception
+    finally:
+        timing.uninstall()
+    rows = [json.loads(line) for line in log.read_text().splitlines()]
+    assert len(rows) >= 3
+    assert {"t", "session", "page", "kind", "ms", "pid"} <= set(rows[-1])
+    assert rows[-1]["page"] == "pooling" and rows[-1]["kind"] == "script" and rows[-1]["ms"] > 0
+    assert len({r["session"] for r in rows}) == 1                      # one AppTest, one session
+    at.run()                                                            # after uninstall: nothing more is logged
+    assert len(log.read_text().splitlines()) == len(rows)

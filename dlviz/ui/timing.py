@@ -81,6 +81,20 @@ def install(path: str | None = None) -> bool:
             return result
 
         timed._dlviz_timing = True
+        timed._dlviz_original = original
         script_runner.exec_func_with_error_handling = timed
         _installed = True
     return True
+
+
+def uninstall() -> None:
+    """Stop logging (for tests): Streamlit's own function is put back."""
+    global _installed
+    from streamlit.runtime.scriptrunner import script_runner
+
+    with _lock:
+        current = script_runner.exec_func_with_error_handling
+        while getattr(current, "_dlviz_timing", False):
+            current = current._dlviz_original
+        script_runner.exec_func_with_error_handling = current
+        _installed = False
