@@ -166,7 +166,7 @@ def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0
     layout: dict = {"annotations": [], "height": height, "margin": dict(l=10, r=10, t=40, b=10),
                     "plot_bgcolor": "rgba(0,0,0,0)"}
     for i, (trace, title) in enumerate(zip(traces, titles), start=1):
-        title = _two_lines(title) if n >= 4 and len(title) > 40 / n + 4 else title   # narrow panels: no overlap
+        title = _two_lines(title) if n >= 4 and len(title) > 24 / n + 3 else title   # narrow panels: no overlap
         x0 = (i - 1) * (width + gap)
         suffix = "" if i == 1 else str(i)
         layout[f"xaxis{suffix}"] = dict(_AXIS, domain=[x0, x0 + width], anchor=f"y{suffix}")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import plotly.graph_objects as go
 
 FONT = 20                 # px: axis labels, legends, cell numbers
-TITLE = 26
+TITLE = 22                # narrow columns: a larger title is cut off
 LINE = 5                  # px: curves
 OUTLINE = 6               # px: outlines of clicked cells, receptive fields
 HEIGHT = 1.2              # taller, so the larger type still leaves room for the data
@@ -40,6 +40,15 @@ def presenter(fig: go.Figure) -> go.Figure:
     margin = layout.get("margin")
     if margin and margin.get("t") is not None:
         layout["margin"] = dict(margin, t=max(margin["t"], TITLE * 2 + 10) if title.get("text") else margin["t"] + 10)
+    # Streamlit's chart theme sizes ticks and axis titles per axis, which beats layout.font: set them per axis too
+    for name in {"xaxis", "yaxis", *(k for k in layout if k.startswith(("xaxis", "yaxis")))}:
+        axis = layout.setdefault(name, {})
+        axis["tickfont"] = dict(axis.get("tickfont", {}), size=FONT - 2)
+        axis_title = axis.get("title")
+        axis_title = dict(axis_title) if isinstance(axis_title, dict) else ({"text": axis_title} if axis_title else {})
+        axis["title"] = dict(axis_title, font=dict(axis_title.get("font", {}), size=FONT))
+    if any(tr.get("type") == "bar" for tr in d.get("data", ())):
+        layout["uniformtext"] = dict(minsize=FONT - 4, mode="show")     # Plotly shrinks bar labels to fit otherwise
     for a in layout.get("annotations", ()):
         a["font"] = dict(a.get("font", {}), size=int(a.get("font", {}).get("size", 12) * TEXT_SCALE))
     for shape in layout.get("shapes", ()):
