@@ -65,7 +65,7 @@ def main(runs: int = 10) -> None:
     from dlviz.user_model import load_user_model
     from tests.test_user_model import bn_strided, nested, rgb_cnn
 
-    print(f"| model | file KB | check + load ms | Inspector build ms | run median / p95 ms | arithmetic ms |")
+    print("| model | file KB | check + load ms | Inspector build ms | run median / p95 ms | arithmetic ms |")
     print("|---|---|---|---|---|---|")
     with tempfile.TemporaryDirectory() as d:
         builds = [("rgb 32×32", rgb_cnn), ("bn+strides 64×64", bn_strided), ("nested 28×28", nested)]

@@ -24,13 +24,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from dlviz.i18n import t
+from dlviz.inputs.adapt import SCALINGS
 
 MAX_MODEL_BYTES = 50 * 2**20          # MobileNetV2 is 14 MB; a lecture CNN is well under 5 MB
 MAX_UNPACKED_BYTES = 200 * 2**20      # a zip that unpacks to more than this is refused before reading it
 MAX_SIDE = 512                        # input height / width the pages can draw
 FOREIGN_LAYERS = ("TFSMLayer", "JaxLayer", "FlaxLayer", "TorchModuleWrapper")   # wrap a SavedModel or foreign code
-ARCHIVE_FILES = {"config.json", "metadata.json", "model.weights.h5"}
-from dlviz.inputs.adapt import SCALINGS  # noqa: E402  (one source of truth for the names)
 
 
 class UserModelError(ValueError):

@@ -99,7 +99,8 @@ def feature_maps_section(inspector, image, maps, display):
         st.markdown(explain.arithmetic_story(arith))
 
     if show_kernels and arith.kind == "Conv2D":
-        kernel = inspector.layers[inspector.names.index(layer)].get_weights()[0][..., :shown_maps]   # (kh, kw, cin, cout)
+        layer_obj = inspector.layers[inspector.names.index(layer)]
+        kernel = layer_obj.get_weights()[0][..., :shown_maps]      # (kh, kw, cin, cout)
         kin = st.slider(t("Kernels: input channel"), 0, kernel.shape[2] - 1, 0, **linked(f"conv.kin.{layer}")) \
             if kernel.shape[2] > 1 else 0
         st.markdown(t("**Learned kernels of `{layer}`** (input channel {kin}; red positive, blue negative). Each map "
