@@ -80,9 +80,10 @@ def click(app: App, key: str) -> None:
     """Click a keyed button. The polling redraws can swap elements under Playwright's actionability checks, so
     the click is dispatched on whatever button carries the key at that instant."""
     selector = f".st-key-{key.replace('.', '-')} button"
-    app.page.locator(selector).wait_for()
-    assert app.page.evaluate("(sel) => { const b = document.querySelector(sel); if (!b || b.disabled) return false;"
-                             " b.click(); return true; }", selector), f"{selector} missing or disabled"
+    app.page.locator(selector).first.wait_for()
+    assert app.page.evaluate("(sel) => { const all = document.querySelectorAll(sel); const b = all[all.length - 1];"
+                             " if (!b || b.disabled) return false; b.click(); return true; }", selector), \
+        f"{selector} missing or disabled"
 
 
 def stays_attached(app: App, selector: str, seconds: float = 2.0) -> bool:

@@ -11,6 +11,7 @@ trains, and none while it is paused or over, so an idle page costs nothing.
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 
 import numpy as np
@@ -196,6 +197,14 @@ def _poll(kind: str, draw, draw_curves) -> None:
     curves()
 
 
+def _picture(data: bytes, caption: str | None = None) -> None:
+    """A PNG/JPEG shown from a data: URL. st.image would store bytes in the media file manager, whose files from
+    one fragment run can be dropped by another fragment's run before the browser fetched them (broken images in
+    the browser test); a data: URL travels inside the message and the <img> element stays, only its src changes."""
+    kind = "jpeg" if data[:2] == b"\xff\xd8" else "png"
+    st.image(f"data:image/{kind};base64,{base64.b64encode(data).decode('ascii')}", caption=caption)
+
+
 def _digest(array: np.ndarray) -> str:
     return hashlib.sha1(np.ascontiguousarray(array, np.float32).tobytes()).hexdigest()[:12]
 
@@ -255,28 +264,28 @@ def _draw_cnn(snap: Snapshot, classes) -> None:
     a = snap.arrays
     left, right = st.columns([2, 3])
     with left.container(key="live.cnn.input"):
-        st.image(lfig.image_png(a["input"], 6), caption=t("Your input, as this network sees it"))
+        _picture(lfig.image_png(a["input"], 6), caption=t("Your input, as this network sees it"))
     best = int(np.argmax(a["probs"]))
     right.markdown(t("**Prediction: {label}** ({p:.0%}) · test accuracy so far **{acc:.1%}**", label=classes[best],
                      p=float(a["probs"][best]), acc=float(a["test_accuracy"][-1])))
     with right.container(key="live.cnn.probs"):
-        st.image(lfig.probabilities_png(a["probs"], classes, width=460, height=190))
+        _picture(lfig.probabilities_png(a["probs"], classes, width=460, height=190))
     if a["architecture"] == "cnn":
         k1, k2 = st.columns([2, 3])
         k1.markdown(t("**conv1's 8 kernels** (3×3; red positive, blue negative)"))
         with k1.container(key="live.cnn.kernels"):
-            st.image(lfig.tiles_png(a["kernels"], signed=True, cols=4, tile_px=60))
+            _picture(lfig.tiles_png(a["kernels"], signed=True, cols=4, tile_px=60))
         k2.markdown(t("**conv1's feature maps of your input** (each kernel slid over it, then ReLU)"))
         with k2.container(key="live.cnn.maps1"):
-            st.image(lfig.tiles_png(a["maps"]["conv1"], cols=4, tile_px=84))
+            _picture(lfig.tiles_png(a["maps"]["conv1"], cols=4, tile_px=84))
         st.markdown(t("**conv2's 16 feature maps** (14×14, after pooling and a second convolution)"))
         with st.container(key="live.cnn.maps2"):
-            st.image(lfig.tiles_png(a["maps"]["conv2"], cols=8, tile_px=70))
+            _picture(lfig.tiles_png(a["maps"]["conv2"], cols=8, tile_px=70))
     else:
         st.markdown(t("**The weights of 8 of the dense layer's 32 units**, laid out like the input they multiply "
                       "(red positive, blue negative)"))
         with st.container(key="live.cnn.kernels"):
-            st.image(lfig.tiles_png(a["unit_weights"], signed=True, cols=8, tile_px=90))
+            _picture(lfig.tiles_png(a["unit_weights"], signed=True, cols=8, tile_px=90))
 
 
 def _draw_cnn_curves(snap: Snapshot) -> None:
@@ -331,12 +340,12 @@ def _draw_latent(snap: Snapshot, classes) -> None:
     left.markdown(t("**{name}: codes (μ) of {n} test images, step {step:,}**", name=name, n=len(a["codes"]),
                     step=snap.step))
     with left.container(key="live.latent.scatter"):
-        st.image(picture, caption=t("z₁ from {x0:.2f} to {x1:.2f}, z₂ from {y0:.2f} to {y1:.2f}; grey lines: 0",
+        _picture(picture, caption=t("z₁ from {x0:.2f} to {x1:.2f}, z₂ from {y0:.2f} to {y1:.2f}; grey lines: 0",
                                     x0=cx - half, x1=cx + half, y0=cy - half, y1=cy + half))
     n = latent.GRID
     right.markdown(t("**Decoded over the codes' range** ({n}×{n} codes)", n=n))
     with right.container(key="live.latent.grid"):
-        st.image(lfig.mosaic_png(a["grid"], n, n, scale=2),
+        _picture(lfig.mosaic_png(a["grid"], n, n, scale=2),
                  caption=t("z₁ from {x0:.2f} (left) to {x1:.2f}, z₂ from {y1:.2f} (top) to {y0:.2f}",
                            x0=a["grid_x"][0], x1=a["grid_x"][-1], y0=a["grid_y"][-1], y1=a["grid_y"][0]))
 
@@ -410,7 +419,7 @@ def _draw_gan(snap: Snapshot) -> None:
         m = a[loss]
         col.markdown(t("**{name}**, step {step:,}", name=titles[loss], step=snap.step))
         with col.container(key=f"live.gan.{loss}"):
-            st.image(lfig.gan_field_png(a["axis"], m["surface"], a["real"], m["fake"], m["arrows"],
+            _picture(lfig.gan_field_png(a["axis"], m["surface"], a["real"], m["fake"], m["arrows"],
                                         critic=loss == "wgan_gp", modes=a["modes"]))
     lim = float(a["axis"][-1])
     st.caption(t("Both planes span −{lim:g} to {lim:g} on each axis. Green: real points (rings: the modes); purple: "
