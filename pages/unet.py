@@ -26,7 +26,7 @@ WARM = {"seg_digits_unet": ((64, 128),), "seg_digits_noskip": ((64, 128),),   # 
         "seg_membrane_unet": ((512 + 2 * 32, 512 + 2 * 32),)}                    # a 512×512 slice + context
 
 
-@st.cache_resource(show_spinner="Loading the segmentation network (and compiling it for this machine)…")
+@st.cache_resource(show_spinner=t("Loading the segmentation network (and compiling it for this machine)…"))
 def cached_segmenter(name: str) -> seg.Segmenter:
     segmenter = seg.Segmenter(cached_model(name), warm=WARM.get(name, ()))
     return segmenter

@@ -35,7 +35,7 @@ def inspector_or_stop(name: str) -> Inspector:
     try:
         return cached_inspector(name)
     except registry.ModelUnavailable as e:
-        st.error(f"**This page needs the model `{name}`, which cannot be loaded.** {e}")
+        st.error(t("**This page needs the model `{name}`, which cannot be loaded.** {reason}", name=name, reason=e))
         st.stop()
 
 
