@@ -7,6 +7,7 @@ but not on heatmap cells. Each clickable point's `customdata` says what was clic
 from __future__ import annotations
 
 import math
+import textwrap
 from collections.abc import Sequence
 
 import numpy as np
@@ -166,7 +167,7 @@ def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0
     layout: dict = {"annotations": [], "height": height, "margin": dict(l=10, r=10, t=40, b=10),
                     "plot_bgcolor": "rgba(0,0,0,0)"}
     for i, (trace, title) in enumerate(zip(traces, titles), start=1):
-        title = _two_lines(title) if n >= 4 and len(title) > 24 / n + 3 else title   # narrow panels: no overlap
+        title = _wrapped(title, int(24 / n + 3)) if n >= 4 else title   # narrow panels: titles must not overlap
         x0 = (i - 1) * (width + gap)
         suffix = "" if i == 1 else str(i)
         layout[f"xaxis{suffix}"] = dict(_AXIS, domain=[x0, x0 + width], anchor=f"y{suffix}")
@@ -178,10 +179,10 @@ def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0
     return go.Figure(list(traces), layout)
 
 
-def _two_lines(title: str) -> str:
-    """'average pool 14×14' -> 'average pool<br>14×14': a title broken at its last space, for narrow panels."""
-    head, sep, tail = title.rpartition(" ")
-    return f"{head}<br>{tail}" if sep and head else title
+def _wrapped(title: str, width: int) -> str:
+    """'stride-2 conv 14×14' -> 'stride-2<br>conv<br>14×14': a title broken at spaces into lines of about
+    `width` characters, for narrow panels."""
+    return "<br>".join(textwrap.wrap(title, max(width, 5), break_long_words=False)) or title
 
 
 def number_grid(values: np.ndarray, title: str = "", highlight: np.ndarray | None = None,
