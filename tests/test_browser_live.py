@@ -73,7 +73,9 @@ def wait_step(app: App, at_least: int, timeout: float = 180) -> int:
 
 
 def wait_text(app: App, text: str, timeout: float = 30) -> None:
-    app.page.get_by_text(text).first.wait_for(timeout=timeout * 1000)
+    """Until the main area's visible text contains `text`."""
+    app.page.wait_for_function("(t) => document.querySelector('[data-testid=\"stMain\"]').innerText.includes(t)",
+                               arg=text, timeout=timeout * 1000)
 
 
 def click(app: App, key: str) -> None:
@@ -84,13 +86,6 @@ def click(app: App, key: str) -> None:
     assert app.page.evaluate("(sel) => { const all = document.querySelectorAll(sel); const b = all[all.length - 1];"
                              " if (!b || b.disabled) return false; b.click(); return true; }", selector), \
         f"{selector} missing or disabled"
-
-
-def stays_attached(app: App, selector: str, seconds: float = 2.0) -> bool:
-    """Whether the element under `selector` is still the same DOM node `seconds` later (not re-created)."""
-    handle = app.page.locator(selector).first.element_handle()
-    app.page.wait_for_timeout(seconds * 1000)
-    return app.page.evaluate("(e) => e.isConnected", handle)
 
 
 def box_of(app: App, selector: str) -> dict:
@@ -122,24 +117,27 @@ def watch(app: App, kind: str, chart: str, name: str) -> dict:
     app.page.evaluate("(sel) => document.querySelector(sel).scrollIntoView({block: 'center'})", chart)
     app.page.wait_for_timeout(300)
     box = box_of(app, chart)
+    button = app.page.locator(f".st-key-live-{kind}-pause button").last.element_handle()
+    picture = app.page.locator(chart).last.element_handle()
     before = app.page.screenshot(clip=box)
     app.page.wait_for_timeout(2500)
     later = wait_step(app, first + 2)
     after = app.page.screenshot(clip=box)
     assert before != after, "the figure did not change while the run trained"
+    # redraws swap pixels, not elements: the same <img> and button nodes are still on the page
+    attached = {"button": app.page.evaluate("(e) => e.isConnected", button),
+                "picture": app.page.evaluate("(e) => e.isConnected", picture)}
     app.page.screenshot(path=str(ARTIFACTS / f"live_{name}_running.png"))
-    attached = {"buttons": stays_attached(app, f".st-key-live-{kind}-pause button"),
-                "status": stays_attached(app, f".st-key-live-{kind}-stop")}
 
     click(app, f"live.{kind}.pause")
-    wait_text(app, "paused")
+    wait_text(app, "paused · step")
     paused, _ = step_now(app)
     app.page.wait_for_timeout(1500)
     assert step_now(app)[0] == paused, "the step moved while paused"
     click(app, f"live.{kind}.step")
-    app.page.wait_for_function(
-        "(s) => (document.querySelector('[data-testid=\"stMain\"]').innerText.match(/step ([\\d,]+) of/) || [])[1]"
-        " === s", arg=f"{paused + 1:,}", timeout=30_000)
+    stepped = wait_step(app, paused + 1, timeout=30)
+    app.page.wait_for_timeout(1000)
+    assert step_now(app)[0] == stepped == paused + 1, (paused, stepped, step_now(app))
     app.full_screenshot(ARTIFACTS / f"live_{name}_paused.png")
     click(app, f"live.{kind}.stop")
     wait_text(app, "stopped by you")
