@@ -123,7 +123,7 @@ def bench_task(name: str, make, seconds: float) -> dict:
             "json_kb_per_redraw": float(np.mean(sizes)) / 1024 if sizes else float("nan")}
 
 
-def bench_interactions(runs: int) -> list[dict]:
+def bench_interactions(runs: int, duty: float = 1.0) -> list[dict]:
     from bench.gan import SCENARIOS as GAN_SCENARIOS
     from bench.interactions import quiet_streamlit_logs, run_scenario
     from dlviz.live.runner import LiveRun, RunPool
@@ -134,7 +134,7 @@ def bench_interactions(runs: int) -> list[dict]:
     for condition in ("no run", "cnn", "gan2d"):
         run = None
         if condition != "no run":
-            run = LiveRun(tasks()[condition], RunPool(1), idle_seconds=None).start()
+            run = LiveRun(tasks()[condition], RunPool(1), idle_seconds=None, duty=duty).start()
             run.wait_for(lambda s: bool(s.arrays) and s.step >= 1, timeout=300)
         before = run.snapshot().step if run else 0
         t0 = time.perf_counter()
@@ -143,7 +143,7 @@ def bench_interactions(runs: int) -> list[dict]:
         if run:
             run.stop()
             run.join(30)
-        out.append({"scenario": scenario.name, "while": condition, "interaction_ms": stats(result.total_ms),
+        out.append({"scenario": scenario.name, "while": condition, "duty": duty, "interaction_ms": stats(result.total_ms),
                     "run_steps_per_s_meanwhile": steps})
     return out
 
@@ -154,6 +154,8 @@ def main(argv=None) -> int:
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--only", help="one task: cnn, dense_shuffled, vae, gan2d")
     p.add_argument("--no-interactions", action="store_true")
+    p.add_argument("--no-tasks", action="store_true")
+    p.add_argument("--duty", type=float, default=1.0, help="the runs' duty cycle during the interaction bench")
     p.add_argument("--json", type=Path)
     args = p.parse_args(argv)
     report = {"loadavg_before": os.getloadavg(), "tasks": [], "interactions": []}
@@ -161,7 +163,7 @@ def main(argv=None) -> int:
     print("| task | start-up s | steps/s | snapshots published/s | redraws with news/s | snapshot ms p50/p95 | "
           "figures ms p50/p95 | KB per redraw |\n|---|---|---|---|---|---|---|---|", flush=True)
     for name, make in tasks().items():
-        if args.only and name != args.only:
+        if args.only and name != args.only or args.no_tasks:
             continue
         r = bench_task(name, make, args.seconds)
         report["tasks"].append(r)
@@ -172,10 +174,10 @@ def main(argv=None) -> int:
     if not args.no_interactions:
         print("\n| second session's interaction | while | median ms | p95 ms | run's steps/s meanwhile |\n"
               "|---|---|---|---|---|", flush=True)
-        for r in bench_interactions(args.runs):
+        for r in bench_interactions(args.runs, args.duty):
             report["interactions"].append(r)
             s = r["interaction_ms"]
-            print(f"| {r['scenario']} | {r['while']} | {s['median']:.1f} | {s['p95']:.1f} | "
+            print(f"| {r['scenario']} | {r['while']} (duty {r['duty']:g}) | {s['median']:.1f} | {s['p95']:.1f} | "
                   f"{r['run_steps_per_s_meanwhile']:.1f} |", flush=True)
     report["loadavg_after"] = os.getloadavg()
     print(f"\nload average after: {os.getloadavg()[0]:.2f}")
