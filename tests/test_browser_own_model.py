@@ -4,6 +4,8 @@ Shares the helpers of tests/test_browser.py. Screenshots: artifacts/own_model_*.
 """
 from __future__ import annotations
 
+import re
+
 import keras
 import pytest
 from keras import layers
@@ -64,13 +66,13 @@ def test_why_tab_overlays_saliency_on_a_sample(app):
     app.goto("/convolution", timeout=180_000)
     app.page.get_by_role("heading", name="Convolution & feature maps", level=1).wait_for()
     app.open_tab("Why this class? (Grad-CAM, saliency)")
-    app.page.get_by_text("Grad-CAM (conv6, 7×7)").first.wait_for()
+    app.page.get_by_text(re.compile(r"Grad-CAM\s*\(conv6,\s*7×7\)")).first.wait_for()
     predicted = predicted_class(app.prediction())
     assert f"Why {predicted}?" in app.main_text(), "the class selector should start on the model's answer"
     panels = app.page.locator('[data-testid="stPlotlyChart"]').filter(has_text="SmoothGrad")
     panels.scroll_into_view_if_needed()
     titles = panels.inner_text()
-    for title in ("gradients", "SmoothGrad", "integrated gradients"):
+    for title in ("gradients", "SmoothGrad", "integrated"):
         assert title in titles
     ARTIFACTS.mkdir(exist_ok=True)
     app.page.screenshot(path=str(ARTIFACTS / "why_sample.png"), full_page=False)
@@ -89,11 +91,18 @@ def test_an_uploaded_model_is_explored_and_an_unsafe_one_refused(app, model_file
     upload_model(app, folder / "cifar_like.keras")
     app.page.get_by_text("input 32×32×3, 10 outputs").wait_for()
     assert app.prediction().startswith("Prediction: ")
-    text = app.main_text()
-    assert "✓ equals" in text and "over 3 input channels" in text
+    app.page.get_by_text("over 3 input channels").first.wait_for()
+    app.page.get_by_text("✓ equals").first.wait_for()
     app.full_screenshot(ARTIFACTS / "own_model_convolution.png")
     app.open_tab("Why this class? (Grad-CAM, saliency)")
-    app.page.get_by_text("Grad-CAM (c2, 15×15)").first.wait_for()
+    try:    # the first saliency call traces this model's gradient functions: slow on a loaded 2-core machine
+        app.page.get_by_text(re.compile(r"Grad-CAM\s*\(c2,\s*15×15\)")).first.wait_for(timeout=180_000)
+    except Exception:
+        app.page.screenshot(path=str(ARTIFACTS / "why_own_model_failed.png"))
+        raise
+    app.scroll_under_header(app.page.locator('[data-testid="stPlotlyChart"]').filter(has_text="SmoothGrad").first,
+                            margin=120)
+    app.page.screenshot(path=str(ARTIFACTS / "why_own_model.png"))
     app.switch_page("Pooling")
     app.page.get_by_text("Model: cifar_like.keras").wait_for()
     app.page.screenshot(path=str(ARTIFACTS / "own_model_pooling.png"))

@@ -46,4 +46,5 @@ def saliency_panels(base: np.ndarray, maps: Sequence[tuple[str, np.ndarray]], op
         traces.append(go.Image(z=img, customdata=np.round(heat, 3),
                                hovertemplate="row %{y}, col %{x}: %{customdata:.3f}<extra></extra>"))
     fig = _panels(traces, [title for title, _ in maps], height, gap=0.02, title_size=title_size)
+    fig.update_layout(margin=dict(l=10, r=10, t=70, b=10))     # room for titles broken over three lines
     return fig
