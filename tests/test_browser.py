@@ -388,7 +388,7 @@ def test_a_garment_drawn_with_fashion_selected(app):
 
     on_page(app, "/convolution", "Convolution & feature maps")
     page = app.page
-    app.act(page.locator('[data-testid="stButtonGroup"]').get_by_text("Fashion-MNIST").click)
+    app.act(page.locator('[data-testid="stButtonGroup"]').get_by_text("Fashion-MNIST", exact=True).click)
     app.wait_until("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
                    ".includes('the way Fashion-MNIST was made')")
     app.clear_canvas()
@@ -398,7 +398,7 @@ def test_a_garment_drawn_with_fashion_selected(app):
     assert predicted_class(title) == "Trouser", title
     assert "longest side resized to 28" in app.main_text()
     app.full_screenshot(ARTIFACTS / "convolution_fashion_draw.png")
-    app.act(page.locator('[data-testid="stButtonGroup"]').get_by_text("MNIST digits").click)
+    app.act(page.locator('[data-testid="stButtonGroup"]').get_by_text("MNIST digits", exact=True).click)
     app.wait_until("() => document.querySelector('[data-testid=\"stMain\"]').innerText"
                    ".includes('the way MNIST was made')")
 
@@ -411,6 +411,9 @@ def test_clicking_a_pooled_cell_shows_its_window(app):
     page.get_by_role("heading", name="Pooling", level=1).wait_for()
     app.wait_until("() => document.querySelectorAll('.js-plotly-plot').length >= 4")
     target = (2, 1)
+    # the grids arrive one by one on a busy machine: look for the max grid until it is drawn
+    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].some(
+        g => g._fullData && g.querySelector('.gtitle')?.textContent === 'max')""", timeout=30_000)
     pos = page.evaluate("""([row, col]) => {
         for (const g of document.querySelectorAll('.js-plotly-plot')) {
             const title = g.querySelector('.gtitle');

@@ -52,7 +52,8 @@ def chart(at, key: str) -> dict:
 
 
 def annotation_texts(spec: dict) -> list[str]:
-    return [a.get("text", "") for a in spec.get("layout", {}).get("annotations", [])]
+    """Panel titles as read on screen: narrow panels break them over lines with <br>."""
+    return [a.get("text", "").replace("<br>", " ") for a in spec.get("layout", {}).get("annotations", [])]
 
 
 def miou_in(title: str) -> float:

@@ -294,8 +294,10 @@ def test_shared_links_restore_sample_and_dataset(sample, dataset, index, title):
 
 
 def chart_text(at: AppTest) -> str:
-    """Every plotly chart's spec as readable text (titles, annotations), for "is this panel there" checks."""
-    return "\n".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False) for c in at.get("plotly_chart"))
+    """Every plotly chart's spec as readable text (titles, annotations), for "is this panel there" checks; titles
+    that narrow panels break over lines read as one line."""
+    return "\n".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False).replace("<br>", " ")
+                     for c in at.get("plotly_chart"))
 
 
 def fashion_page() -> AppTest:

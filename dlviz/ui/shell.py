@@ -88,6 +88,9 @@ def keep_keras_session() -> bool:
             except Exception:  # noqa: S110  (as Streamlit's own: never fail a run over this)
                 pass
 
+    current = script_runner._clean_problem_modules
+    # the hook it replaced, for tests that need Streamlit's own behaviour back (also after a second call)
+    close_matplotlib_figures.streamlit_original = getattr(current, "streamlit_original", current)
     script_runner._clean_problem_modules = close_matplotlib_figures
     return True
 
