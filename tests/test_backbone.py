@@ -73,6 +73,10 @@ def test_the_page_offline_says_so_and_the_shipped_model_still_works(offline):
     assert not at.exception, [e.value for e in at.exception]
     assert any("cannot reach" in e.value and "works offline" in e.value for e in at.error)
     assert any(b.label == "Try again" for b in at.button)
+    at.button(key="dlviz.backbone.retry").click().run()       # still offline: the same message, one button
+    assert not at.exception, [e.value for e in at.exception]
+    assert any("cannot reach" in e.value for e in at.error)
+    assert [b.label for b in at.button if b.key == "dlviz.backbone.retry"] == ["Try again"]
     at.segmented_control(key="dlviz.model.source.widget").set_value("shipped").run()
     assert not at.exception and prediction_title(at).startswith("Prediction: ")
     at.switch_page("pages/pooling.py").run()

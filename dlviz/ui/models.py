@@ -175,10 +175,9 @@ def backbone_setup() -> Setup:
         backbone.download(classes_url, folder / backbone.CLASSES_FILE)
         inspector, classes = cached_backbone()
     except backbone.BackboneUnavailable as e:
+        # shown by the branch above on the rerun: one "Try again" button per run, whichever attempt failed
         st.session_state["dlviz.backbone.error"] = str(e)
-        st.error(str(e), icon=":material/cloud_off:")
-        st.button(t("Try again"), key="dlviz.backbone.retry")
-        st.stop()
+        st.rerun()
     st.caption(t("MobileNetV2 (Sandler et al. 2018), trained on ImageNet: 224×224 RGB photos, 1000 classes, "
                  "values in [-1, 1]. Feature maps, kernels and Grad-CAM work as for the small CNNs."))
     return Setup(inspector, classes, backbone.SCALING, "whole image", True, "MobileNetV2")
