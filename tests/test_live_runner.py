@@ -76,6 +76,23 @@ def test_pause_holds_the_step_and_step_once_trains_exactly_one_batch():
     assert not stopped.active and stopped.step < 10**6
 
 
+def test_one_click_delivered_twice_trains_one_batch():
+    """The page passes the step it showed; the same request seen again (before or after the batch ran) is dropped,
+    and the next click, from the new step, is taken."""
+    run = run_of(CountingTask(max_steps=10**6, step_seconds=0.05), start_paused=True)
+    shown = run.wait_for(lambda s: s.state == PAUSED).step
+    assert run.step_once(from_step=shown)
+    assert not run.step_once(from_step=shown)                     # while the first is pending or training
+    one = run.wait_for(lambda s: s.step == shown + 1 and s.state == PAUSED)
+    assert not run.step_once(from_step=shown)                     # after it: the run has left that step
+    time.sleep(0.2)
+    assert run.snapshot().step == one.step
+    assert run.step_once(from_step=one.step)
+    run.wait_for(lambda s: s.step == shown + 2 and s.state == PAUSED)
+    run.stop()
+    assert run.join(5)
+
+
 def test_configure_applies_between_batches_also_while_paused():
     task = CountingTask(max_steps=10**6)
     run = run_of(task, start_paused=True)

@@ -174,12 +174,20 @@ class LiveRun:
             self._last_touch = time.monotonic()
             self._cond.notify_all()
 
-    def step_once(self, batches: int = 1) -> None:
-        """Pause (if running) and train exactly `batches` more batches."""
+    def step_once(self, batches: int = 1, from_step: int | None = None) -> bool:
+        """Pause (if running) and train exactly `batches` more batches; False if the request was dropped.
+
+        from_step: the step the page showed when the user asked, while paused. A request from a step the run has
+        already left, or while another is pending, is dropped: the browser can deliver one click to two reruns
+        (a click that lands while a polling fragment reruns), and that must not train two batches.
+        """
         with self._cond:
+            if from_step is not None and self._paused and (self._step != from_step or self._step_requests):
+                return False
             self._paused = True
             self._step_requests += batches
             self._cond.notify_all()
+            return True
 
     def stop(self, message: str = "") -> None:
         with self._cond:

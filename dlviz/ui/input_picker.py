@@ -213,7 +213,7 @@ def _upload_tab(slot: _Slot) -> None:
     if k("upload.error") in st.session_state:
         st.error(st.session_state[k("upload.error")] + " " + t("Your previous input is still in use."))
     st.file_uploader(
-        t("Upload an image"), key=_uploader_key(slot),
+        t("Upload an image"), key=_uploader_key(slot), max_upload_size=MAX_BYTES // 2**20,   # the widget says 20MB too
         help=t("{formats}; up to {mb} MB and {mp} megapixels. Photos of a digit on paper work.",
                formats=", ".join(SUPPORTED_FORMATS), mb=MAX_BYTES // 2**20, mp=MAX_PIXELS // 10**6))
     st.caption(t("Formats: {formats} · up to {mb} MB", formats=", ".join(SUPPORTED_FORMATS), mb=MAX_BYTES // 2**20))

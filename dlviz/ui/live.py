@@ -110,7 +110,7 @@ def _controls(kind: str, start) -> LiveRun | None:
                    args=(kind,))
     cols[2].button(t("One step"), key=f"live.{kind}.step", disabled=not active,
                    help=t("Pause and train exactly one batch."), icon=":material/skip_next:", on_click=_one_step,
-                   args=(kind,))
+                   args=(kind, snap.step if paused else None))
     cols[3].button(t("Stop"), key=f"live.{kind}.stop", disabled=not active, icon=":material/stop:",
                    on_click=_stop, args=(kind,))
     running, waiting = POOL.load()
@@ -131,12 +131,13 @@ def _pause_or_resume(kind: str) -> None:
         _settle(run, lambda s: s.state == PAUSED or not s.active)
 
 
-def _one_step(kind: str) -> None:
+def _one_step(kind: str, shown_step: int | None = None) -> None:
     run = _run_of(kind)
     if run is None:
         return
     before = run.snapshot()
-    run.step_once()
+    if not run.step_once(from_step=shown_step):
+        return
     _settle(run, lambda s: (s.step > before.step and s.state == PAUSED) or not s.active
             or s.state in (QUEUED, STARTING))
 
