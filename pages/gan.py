@@ -175,6 +175,9 @@ def critic_section(sampler, records, card, dataset):
                      "Wasserstein distance as E[critic(real)] − E[critic(fake)]).") if wgan else
                    t("At equilibrium a DCGAN discriminator cannot tell real from generated: both histograms sit "
                      "near P(real) = 50 %."))
+        st.caption(t("It only ever learnt to separate this generator's samples from real training images; it never saw "
+                     "anything else, so an input unlike both (a T-shirt under an MNIST model, a photo) can still score "
+                     "as real. It is not an out-of-distribution detector: the Autoencoder page's anomaly score is."))
 
 
 @st.fragment
