@@ -11,7 +11,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from dlviz.figures.maps import _AXIS, GRAY, selected_customdata
+from dlviz.figures.maps import _AXIS, GRAY, _set_layout, selected_customdata
 from dlviz.i18n import t
 
 # Ten classes, ten colours that stay apart (Plotly's D3 palette)
@@ -78,8 +78,8 @@ def code_bars(codes: Sequence[tuple[str, np.ndarray]], relative: float = 0.01, h
                              marker_color=[("#c7c7c7" if s else palette[i % 3]) for s in small],
                              marker_line=dict(color=palette[i % 3], width=1.5),
                              hovertemplate=f"{name} %{{x}}: %{{y:.3f}}<extra></extra>"))
-    fig.update_layout(barmode="group", height=height, margin=_MARGIN, xaxis=dict(type="category"),
-                      yaxis_title="activation", legend=dict(orientation="h", y=1.12),
+    _set_layout(fig, barmode="group", height=height, margin=_MARGIN, xaxis=dict(type="category"),
+                yaxis=dict(title="activation"), legend=dict(orientation="h", y=1.12),
                       title=t("Code units (gray: near zero)"))
     return fig
 
@@ -105,7 +105,7 @@ def error_histogram(normal: np.ndarray, other: np.ndarray | None, threshold: flo
     fig.add_vline(x=max(user_error, lo), line=dict(color="#d62728", width=3),
                   annotation_text=t("your input: {verdict}", verdict=verdict), annotation_position="bottom right",
                   annotation_font_color="#d62728")
-    fig.update_layout(barmode="overlay", height=height, margin=_MARGIN, xaxis=dict(type="log",
+    _set_layout(fig, barmode="overlay", height=height, margin=_MARGIN, xaxis=dict(type="log",
                       title=t("reconstruction error: {score} (log scale)", score=score)),
                       yaxis=dict(title=t("share of images"),
                       tickformat=".0%"), legend=dict(orientation="h", y=1.12))
@@ -121,7 +121,7 @@ def roc(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float]
     if point is not None:
         fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=t("your threshold"),
                                  marker=dict(size=12, color="black", symbol="x")))
-    fig.update_layout(height=height, margin=_MARGIN, title=t("ROC curve, AUC = {auc:.4f}", auc=auc),
+    _set_layout(fig, height=height, margin=_MARGIN, title=t("ROC curve, AUC = {auc:.4f}", auc=auc),
                       xaxis=dict(title=t("normal images flagged (false-positive rate)"), range=[-0.01, 1.01]),
                       yaxis=dict(title=t("anomalies caught (true-positive rate)"), range=[-0.01, 1.01]),
                       legend=dict(x=0.55, y=0.1))
@@ -167,7 +167,7 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, classes: Sequence[str
                                  marker=dict(size=16, symbol="x-thin", color="black", line=dict(width=3)),
                                  hoverinfo="skip"))
     fig = go.Figure(traces)
-    fig.update_layout(height=height, margin=_MARGIN, title=title, clickmode="event+select", shapes=shapes,
+    _set_layout(fig, height=height, margin=_MARGIN, title=title, clickmode="event+select", shapes=shapes,
                       xaxis=dict(title=axis_titles[0], range=[x0, x1], zeroline=True, fixedrange=True),
                       yaxis=dict(title=axis_titles[1], range=[y0, y1], zeroline=True, fixedrange=True),
                       legend=dict(itemsizing="constant", font=dict(size=11)), dragmode=False)
@@ -196,8 +196,8 @@ def mosaic(images: np.ndarray, rows: int, cols: int, title: str = "", x_values: 
     ylabels = [f"{v:.2f}" for v in y_values] if y_values is not None else list(row_labels or [])
     step_x = max(1, cols // 10)
     step_y = max(1, rows // 10)
-    fig.update_layout(
-        title=title, height=height or min(760, max(200, rows * 80 + 80)), margin=dict(l=10, r=10, t=40, b=10),
+    _set_layout(
+        fig, title=title, height=height or min(760, max(200, rows * 80 + 80)), margin=dict(l=10, r=10, t=40, b=10),
         xaxis=dict(tickvals=xt[::step_x] if xlabels else [], ticktext=xlabels[::step_x], showgrid=False,
                    zeroline=False, title=axis_titles[0], fixedrange=True, side="bottom"),
         yaxis=dict(tickvals=yt[::step_y] if ylabels else [], ticktext=ylabels[::step_y], showgrid=False,

@@ -25,18 +25,28 @@ HIGHLIGHT = "#ff7f0e"
 _AXIS = dict(showticklabels=False, ticks="", showgrid=False, zeroline=False, constrain="domain", fixedrange=True)
 
 
-def _square_axes(fig: go.Figure, **layout) -> go.Figure:
-    """Hide ticks, put row 0 on top and make every subplot's pixels square (each y axis anchored to its own x).
+def _set_layout(fig: go.Figure, **props) -> go.Figure:
+    """`fig.update_layout(**props)` for top-level layout properties (a dict merged one level into what is there),
+    at a fraction of the cost: update_layout walks every nested key as a property path (~2-10 ms per figure, more
+    than building the figure), one assignment per property does not."""
+    layout = fig.layout
+    for key, value in props.items():
+        if isinstance(value, dict):
+            current = layout[key]
+            if hasattr(current, "to_plotly_json"):
+                value = {**current.to_plotly_json(), **value}
+        layout[key] = value
+    return fig
 
-    One `update_layout` call with plain dicts: setting axis properties one by one costs milliseconds each.
-    """
-    suffixes = [k[len("yaxis"):] for k in fig.layout.to_plotly_json() if k.startswith("yaxis")] or [""]
+
+def _square_axes(fig: go.Figure, **layout) -> go.Figure:
+    """Hide ticks, put row 0 on top and make every subplot's pixels square (each y axis anchored to its own x)."""
+    suffixes = [axis.plotly_name[len("yaxis"):] for axis in fig.select_yaxes()] or [""]
     axes = {}
     for suffix in suffixes:
         axes[f"xaxis{suffix}"] = _AXIS
         axes[f"yaxis{suffix}"] = dict(_AXIS, autorange="reversed", scaleanchor=f"x{suffix}")
-    fig.update_layout(margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="rgba(0,0,0,0)", **axes, **layout)
-    return fig
+    return _set_layout(fig, margin=dict(l=10, r=10, t=40, b=10), plot_bgcolor="rgba(0,0,0,0)", **axes, **layout)
 
 
 def _rect(top: int, left: int, bottom: int, right: int, color: str = HIGHLIGHT, width: int = 3) -> dict:
@@ -87,7 +97,7 @@ def probability_bars(probs: np.ndarray, classes: Sequence[str], height: int = 30
     fig = go.Figure(go.Bar(x=labels, y=probs, marker_color=colors,
                            text=[f"{100 * p:.1f}%" for p in probs], textposition="outside",
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
-    fig.update_layout(yaxis=dict(range=[0, 1.12], title=t("probability")), xaxis=dict(type="category"),
+    _set_layout(fig, yaxis=dict(range=[0, 1.12], title=t("probability")), xaxis=dict(type="category"),
                       height=height, margin=dict(l=10, r=10, t=30, b=10),
                       title=t("Prediction: {label} ({p:.1f}%)", label=labels[best], p=100 * probs[best]))
     return fig
@@ -227,7 +237,7 @@ def arithmetic(patch: np.ndarray, weights: np.ndarray, products: np.ndarray, hei
 def bars(values: Sequence[float], labels: Sequence[str], title: str = "", height: int = 260) -> go.Figure:
     fig = go.Figure(go.Bar(x=list(labels), y=list(values), marker_color=["#d62728" if v < 0 else "#1f77b4"
                                                                           for v in values]))
-    fig.update_layout(title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(type="category"))
+    _set_layout(fig, title=title, height=height, margin=dict(l=10, r=10, t=40, b=10), xaxis=dict(type="category"))
     return fig
 
 

@@ -13,7 +13,7 @@ import numpy as np
 import plotly.graph_objects as go
 from PIL import Image
 
-from dlviz.figures.maps import _AXIS, _panels, _square_axes
+from dlviz.figures.maps import _AXIS, _panels, _set_layout, _square_axes
 from dlviz.i18n import N_, t
 
 # Background uncoloured, then ten distinct colours for the digits 0-9 (Plotly's D3 palette).
@@ -144,7 +144,7 @@ def masks_side_by_side(gray: np.ndarray, panels: Sequence[tuple[str, np.ndarray]
     fig = _panels(traces, [t for t, _ in panels], height, gap=0.02)
     present = sorted(set().union(*(np.unique(labels).tolist() for _, labels in panels)))
     fig.add_traces(_legend(names, colors, present))
-    fig.update_layout(showlegend=True, legend=_LEGEND, xaxis=dict(_AXIS, domain=fig.layout.xaxis.domain))
+    _set_layout(fig, showlegend=True, legend=_LEGEND, xaxis=dict(_AXIS, domain=fig.layout.xaxis.domain))
     return fig
 
 
