@@ -12,6 +12,13 @@ from tests.test_user_model import bn_strided, nested, rgb_cnn
 UPLOAD = "dlviz.user_model.upload"
 
 
+def model_uploader(at):
+    """The model uploader, whichever generation of its key it has: a new file gets it a fresh key (emptied)."""
+    found = [u for u in at.get("file_uploader") if u.key == UPLOAD or (u.key or "").startswith(UPLOAD + ".")]
+    assert len(found) == 1, [u.key for u in at.get("file_uploader")]
+    return found[0]
+
+
 @pytest.fixture(scope="module")
 def files(tmp_path_factory):
     d = tmp_path_factory.mktemp("models")
@@ -35,7 +42,7 @@ def your_model(page: str, files, name: str):
     at.segmented_control(key="dlviz.model.source.widget").set_value("yours").run()
     assert not at.exception
     assert "Upload a .keras file" in text_of(at)
-    at.file_uploader(key=UPLOAD).set_value((name, files[name], "application/octet-stream")).run()
+    model_uploader(at).set_value((name, files[name], "application/octet-stream")).run()
     assert not at.exception, [e.value for e in at.exception]
     return at
 
@@ -91,10 +98,11 @@ def test_refused_uploads_say_why_and_the_page_keeps_running(files):
     at = your_model("pages/convolution.py", files, "evil.keras")
     assert any("refused" in e.value and "Lambda" in e.value for e in at.error)
     assert not files["marker"].exists()
-    at.file_uploader(key=UPLOAD).set_value(("photo.keras", b"\x89PNG\r\n\x1a\nnot a model", "image/png")).run()
+    assert not model_uploader(at).value, "a refused file must not stay listed in the uploader as if in use"
+    model_uploader(at).set_value(("photo.keras", b"\x89PNG\r\n\x1a\nnot a model", "image/png")).run()
     assert not at.exception
     assert any("not a Keras model file" in e.value for e in at.error)
-    at.file_uploader(key=UPLOAD).set_value(("cifar.keras", files["cifar.keras"], "application/octet-stream")).run()
+    model_uploader(at).set_value(("cifar.keras", files["cifar.keras"], "application/octet-stream")).run()
     assert not at.exception and not at.error
     assert "input 32×32×3" in text_of(at)
 

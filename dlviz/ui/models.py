@@ -95,15 +95,25 @@ def _load_upload(upload) -> None:
     st.session_state[USER_INSPECTOR] = inspector
 
 
+def _model_uploader_key() -> str:
+    """`dlviz.user_model.upload`, then `….upload.<n>` after each new file: a fresh key empties the uploader."""
+    nonce = st.session_state.get("dlviz.user_model.upload.nonce", 0)
+    return "dlviz.user_model.upload" if nonce == 0 else f"dlviz.user_model.upload.{nonce}"
+
+
 def user_model_setup() -> Setup:
     """The upload widget and the settings of the session's own model; stops the page until one is loaded."""
-    upload = st.file_uploader(
-        t("Your model (.keras)"), key="dlviz.user_model.upload", max_upload_size=MAX_MODEL_BYTES // 2**20,
+    # A new file is taken before the uploader is drawn, which then starts empty: as with images, a refused file must
+    # not stay listed as if it were in use, and the caption below names the model that is (its bytes are released).
+    upload = st.session_state.get(_model_uploader_key())
+    if upload is not None and upload.file_id != st.session_state.get("dlviz.user_model.upload.id"):
+        st.session_state["dlviz.user_model.upload.nonce"] = st.session_state.get("dlviz.user_model.upload.nonce", 0) + 1
+        _load_upload(upload)
+    st.file_uploader(
+        t("Your model (.keras)"), key=_model_uploader_key(), max_upload_size=MAX_MODEL_BYTES // 2**20,
         help=t("A Keras 3 file saved with model.save(\"name.keras\"), up to {mb} MB: one image input (any size, "
                "grey or RGB), one output of class scores. Layers run as Keras' own; a file with Python code "
                "(a Lambda layer, custom classes) is refused.", mb=MAX_MODEL_BYTES // 2**20))
-    if upload is not None and upload.file_id != st.session_state.get("dlviz.user_model.upload.id"):
-        _load_upload(upload)
     if "dlviz.user_model.error" in st.session_state:
         st.error(st.session_state["dlviz.user_model.error"]
                  + (t(" The model loaded before is still in use.") if USER_MODEL in st.session_state else ""))
