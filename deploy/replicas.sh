@@ -26,7 +26,7 @@ start() {
   local lb="${DLVIZ_LB_PORT:-$(free_port)}" servers="" pids="" ports=()
   for i in $(seq 1 "$n"); do
     local port; port=$(free_port)
-    DLVIZ_TIMING_LOG="$STATE/timing.jsonl" TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2 \
+    DLVIZ_TIMING_LOG="$STATE/timing.jsonl" TF_ENABLE_ONEDNN_OPTS=0 TF_CPP_MIN_LOG_LEVEL=2 MALLOC_ARENA_MAX=2 \
       STREAMLIT_SERVER_COOKIE_SECRET="${STREAMLIT_SERVER_COOKIE_SECRET:-dlviz-loopback-$lb}" \
       setsid "$PY" -m streamlit run app.py --server.port "$port" --server.address 127.0.0.1 \
         --server.headless true --server.fileWatcherType none --server.runOnSave false \
