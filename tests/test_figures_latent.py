@@ -70,5 +70,10 @@ def test_error_histogram_and_roc():
     bars = [t for t in fig.data if t.type == "bar"]
     assert [t.name for t in bars] == ["MNIST", "Fashion"]
     assert abs(sum(bars[0].y) - 1) < 1e-9                      # shares of images
+    # scores near 100 (cross-entropy per image): the log axis spans the data, labels sit at log10 of their line
+    kl = lfig.error_histogram(rng.gamma(9, 4, 1000), rng.gamma(9, 12, 1000), 106.4, 31.5, "normal", "F", "M")
+    lo, hi = kl.layout.xaxis.range
+    assert 10 ** lo <= 31.5 and 10 ** hi >= 106.4 and hi < 4, (lo, hi)
+    assert sorted(round(a.x, 3) for a in kl.layout.annotations) == [round(np.log10(31.5), 3), round(np.log10(106.4), 3)]
     roc = lfig.roc(np.array([0, 0.5, 1]), np.array([0, 0.9, 1]), 0.7, (0.1, 0.6))
     assert "AUC = 0.7000" in roc.layout.title.text and roc.data[-1].name == "your threshold"

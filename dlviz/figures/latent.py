@@ -100,15 +100,19 @@ def error_histogram(normal: np.ndarray, other: np.ndarray | None, threshold: flo
         counts, _ = np.histogram(v, edges)
         fig.add_trace(go.Bar(x=centers, y=counts / len(v), width=np.diff(edges), name=name, marker_color=color,
                              opacity=0.6, hovertemplate="error %{x:.4g}: %{y:.1%}<extra>" + name + "</extra>"))
-    fig.add_vline(x=threshold, line=dict(color="black", dash="dash", width=2),
-                  annotation_text=t("threshold {v:.4g}", v=threshold), annotation_position="top")
-    fig.add_vline(x=max(user_error, lo), line=dict(color="#d62728", width=3),
-                  annotation_text=t("your input: {verdict}", verdict=verdict), annotation_position="bottom right",
-                  annotation_font_color="#d62728")
-    _set_layout(fig, barmode="overlay", height=height, margin=_MARGIN, xaxis=dict(type="log",
-                      title=t("reconstruction error: {score} (log scale)", score=score)),
-                      yaxis=dict(title=t("share of images"),
-                      tickformat=".0%"), legend=dict(orientation="h", y=1.12))
+    user_x = min(max(user_error, lo), hi)
+    # Lines are shapes (data units); their labels are annotations, which on a log axis take log10 units:
+    # add_vline's own labels are placed at 10^value and stretched the axis to 10^100 for scores near 100.
+    fig.add_vline(x=threshold, line=dict(color="black", dash="dash", width=2))
+    fig.add_vline(x=user_x, line=dict(color="#d62728", width=3))
+    labels = [dict(x=np.log10(threshold), y=1, yref="paper", yanchor="top", xanchor="left", showarrow=False,
+                   text=t("threshold {v:.4g}", v=threshold), bgcolor="rgba(255,255,255,0.8)"),
+              dict(x=np.log10(user_x), y=0, yref="paper", yanchor="bottom", xanchor="left", showarrow=False,
+                   text=t("your input: {verdict}", verdict=verdict), font=dict(color="#d62728"))]
+    _set_layout(fig, barmode="overlay", height=height, margin=_MARGIN, annotations=labels,
+                xaxis=dict(type="log", range=[np.log10(lo), np.log10(hi)],
+                           title=t("reconstruction error: {score} (log scale)", score=score)),
+                yaxis=dict(title=t("share of images"), tickformat=".0%"), legend=dict(orientation="h", y=1.12))
     return fig
 
 
