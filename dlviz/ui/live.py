@@ -107,7 +107,7 @@ def _controls(kind: str, start) -> LiveRun | None:
                    icon=":material/play_arrow:", on_click=st.session_state.__setitem__, args=(START, kind))
     cols[1].button(t("Resume") if paused else t("Pause"), key=f"live.{kind}.pause", disabled=not active,
                    icon=":material/play_circle:" if paused else ":material/pause:", on_click=_pause_or_resume,
-                   args=(kind,))
+                   args=(kind, paused))
     cols[2].button(t("One step"), key=f"live.{kind}.step", disabled=not active,
                    help=t("Pause and train exactly one batch."), icon=":material/skip_next:", on_click=_one_step,
                    args=(kind, snap.step if paused else None))
@@ -119,11 +119,15 @@ def _controls(kind: str, start) -> LiveRun | None:
     return run
 
 
-def _pause_or_resume(kind: str) -> None:
+def _pause_or_resume(kind: str, shown_paused: bool | None = None) -> None:
+    """Do what the button said ("Resume" when the page showed the run paused, else "Pause"), not a toggle of the
+    run's state now: one click delivered to two reruns (see `LiveRun.step_once`) must not pause and resume again."""
     run = _run_of(kind)
     if run is None:
         return
-    if run.snapshot().state == PAUSED:
+    if shown_paused is None:
+        shown_paused = run.snapshot().state == PAUSED
+    if shown_paused:
         run.resume()
         _settle(run, lambda s: s.state != PAUSED)
     else:
