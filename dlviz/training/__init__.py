@@ -14,7 +14,7 @@ import time
 import numpy as np
 
 FAMILY_MODULES = ("dlviz.training.autoencoder", "dlviz.training.gan", "dlviz.training.unet",
-                  "dlviz.live.data")
+                  "dlviz.training.live_data")
 
 
 def as_model_input(x_uint8: np.ndarray) -> np.ndarray:
