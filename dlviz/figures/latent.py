@@ -80,7 +80,7 @@ def code_bars(codes: Sequence[tuple[str, np.ndarray]], relative: float = 0.01, h
                              hovertemplate=f"{name} %{{x}}: %{{y:.3f}}<extra></extra>"))
     _set_layout(fig, barmode="group", height=height, margin=_MARGIN, xaxis=dict(type="category"),
                 yaxis=dict(title="activation"), legend=dict(orientation="h", y=1.12),
-                      title=t("Code units (gray: near zero)"))
+                title=t("Code units (gray: near zero)"))
     return fig
 
 
@@ -126,9 +126,9 @@ def roc(fpr: np.ndarray, tpr: np.ndarray, auc: float, point: tuple[float, float]
         fig.add_trace(go.Scatter(x=[point[0]], y=[point[1]], mode="markers", name=t("your threshold"),
                                  marker=dict(size=12, color="black", symbol="x")))
     _set_layout(fig, height=height, margin=_MARGIN, title=t("ROC curve, AUC = {auc:.4f}", auc=auc),
-                      xaxis=dict(title=t("normal images flagged (false-positive rate)"), range=[-0.01, 1.01]),
-                      yaxis=dict(title=t("anomalies caught (true-positive rate)"), range=[-0.01, 1.01]),
-                      legend=dict(x=0.55, y=0.1))
+                xaxis=dict(title=t("normal images flagged (false-positive rate)"), range=[-0.01, 1.01]),
+                yaxis=dict(title=t("anomalies caught (true-positive rate)"), range=[-0.01, 1.01]),
+                legend=dict(x=0.55, y=0.1))
     return fig
 
 
@@ -172,9 +172,9 @@ def latent_scatter(points: np.ndarray, labels: np.ndarray, classes: Sequence[str
                                  hoverinfo="skip"))
     fig = go.Figure(traces)
     _set_layout(fig, height=height, margin=_MARGIN, title=title, clickmode="event+select", shapes=shapes,
-                      xaxis=dict(title=axis_titles[0], range=[x0, x1], zeroline=True, fixedrange=True),
-                      yaxis=dict(title=axis_titles[1], range=[y0, y1], zeroline=True, fixedrange=True),
-                      legend=dict(itemsizing="constant", font=dict(size=11)), dragmode=False)
+                xaxis=dict(title=axis_titles[0], range=[x0, x1], zeroline=True, fixedrange=True),
+                yaxis=dict(title=axis_titles[1], range=[y0, y1], zeroline=True, fixedrange=True),
+                legend=dict(itemsizing="constant", font=dict(size=11)), dragmode=False)
     return fig
 
 

@@ -98,8 +98,8 @@ def probability_bars(probs: np.ndarray, classes: Sequence[str], height: int = 30
                            text=[f"{100 * p:.1f}%" for p in probs], textposition="outside",
                            hovertemplate="%{x}: %{y:.4f}<extra></extra>"))
     _set_layout(fig, yaxis=dict(range=[0, 1.12], title=t("probability")), xaxis=dict(type="category"),
-                      height=height, margin=dict(l=10, r=10, t=30, b=10),
-                      title=t("Prediction: {label} ({p:.1f}%)", label=labels[best], p=100 * probs[best]))
+                height=height, margin=dict(l=10, r=10, t=30, b=10),
+                title=t("Prediction: {label} ({p:.1f}%)", label=labels[best], p=100 * probs[best]))
     return fig
 
 

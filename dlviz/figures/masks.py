@@ -127,7 +127,8 @@ def outcome_overlay(gray: np.ndarray, outcome: np.ndarray, class_name: str, opac
     small = _down(outcome, f, labels=True)
     # hover: the title's abbreviations, one string per pixel (the full names made 1.4 MB per 512×512 slice redraw)
     fig = go.Figure([_png(blend(_down(gray, f), small, OUTCOME_COLORS, opacity), f),
-                     _hover(None, ("TN", "TP", "FP", "FN"), small, f), *_legend([t(n) if n else n for n in OUTCOME_NAMES], OUTCOME_COLORS, None)])
+                     _hover(None, ("TN", "TP", "FP", "FN"), small, f),
+                     *_legend([t(n) if n else n for n in OUTCOME_NAMES], OUTCOME_COLORS, None)])
     counts = np.bincount(outcome.ravel(), minlength=4)
     return _square_axes(fig, title=t("“{name}”: TP {tp}, FP {fp}, FN {fn} pixels", name=t(class_name),
                                      tp=counts[1], fp=counts[2], fn=counts[3]),

@@ -119,14 +119,12 @@ def _controls(kind: str, start) -> LiveRun | None:
     return run
 
 
-def _pause_or_resume(kind: str, shown_paused: bool | None = None) -> None:
+def _pause_or_resume(kind: str, shown_paused: bool) -> None:
     """Do what the button said ("Resume" when the page showed the run paused, else "Pause"), not a toggle of the
     run's state now: one click delivered to two reruns (see `LiveRun.step_once`) must not pause and resume again."""
     run = _run_of(kind)
     if run is None:
         return
-    if shown_paused is None:
-        shown_paused = run.snapshot().state == PAUSED
     if shown_paused:
         run.resume()
         _settle(run, lambda s: s.state != PAUSED)
