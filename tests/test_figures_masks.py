@@ -33,11 +33,15 @@ def test_binary_hover_carries_both_probabilities():
     assert "P(membrane)" in hover.hovertemplate and "P(cell interior)" in hover.hovertemplate
 
 
-def test_many_class_hover_shows_the_three_most_likely():
-    probs = np.array([[[0.1, 0.6, 0.05, 0.25]]], np.float32)
-    fig = masks.mask_overlay(np.zeros((1, 1)), np.array([[1]]), ("bg", "a", "b", "c"), (None, "#111111",
+def test_many_class_hover_shows_every_class_probability_in_percent():
+    probs = np.array([[[0.1, 0.6, 0.05, 0.25], [0.0, 0.004, 0.996, 0.0]]], np.float32)
+    fig = masks.mask_overlay(np.zeros((1, 2)), np.array([[1, 2]]), ("bg", "a", "b", "c"), (None, "#111111",
                              "#222222", "#333333"), probs=probs)
-    assert fig.data[1].text[0][0] == "a: 0.600<br>c: 0.250<br>bg: 0.100"
+    hover = fig.data[1]
+    assert np.asarray(hover.customdata).tolist() == [[[10, 60, 5, 25], [0, 0, 100, 0]]]
+    assert np.asarray(hover.customdata).dtype == np.uint8           # sent as bytes, not as text per pixel
+    assert hover.hovertemplate.split("<br>")[1:] == [
+        "bg: %{customdata[0]}%", "a: %{customdata[1]}% · b: %{customdata[2]}% · c: %{customdata[3]}%<extra></extra>"]
 
 
 def test_outcome_overlay_counts_in_the_title():

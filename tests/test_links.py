@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from dlviz import figures
 from dlviz.figures import style
+from dlviz.figures.maps import GAP_COLOR
 from tests.conftest import ROOT
 
 APP = str(ROOT / "app.py")
@@ -87,7 +88,8 @@ def test_presenter_style_on_a_figure():
     assert fig.layout.shapes[0].line.width == 4                        # the original is left alone
     maps = style.presenter(figures.map_grid(np.random.default_rng(0).random((5, 5, 2))))
     colors = [c for _, c in maps.to_plotly_json()["data"][0]["colorscale"]]
-    assert colors[0] == "#000000" and colors[-1].lower() == "#fcffa4"   # Inferno, without Streamlit's placeholder
+    assert colors[1] == "#000000" and colors[-1].lower() == "#fcffa4"   # Inferno, without Streamlit's placeholder
+    assert colors[0] == GAP_COLOR                                       # the gaps between tiles stay transparent
     curve = style.presenter(go.Figure(go.Scatter(x=[0, 1], y=[1, 0], mode="lines")))
     assert curve.data[0].line.width >= style.LINE
 

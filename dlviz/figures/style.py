@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import plotly.graph_objects as go
 
+from dlviz.figures.maps import GAP_COLOR, with_gap
+
 FONT = 20                 # px: axis labels, legends, cell numbers
 TITLE = 22                # narrow columns: a larger title is cut off
 LINE = 5                  # px: curves
@@ -57,11 +59,14 @@ def presenter(fig: go.Figure) -> go.Figure:
     for trace in d.get("data", ()):
         kind = trace.get("type", "scatter")
         if kind in ("heatmap", "contour", "histogram2d"):
-            name = _named_scale(trace.get("colorscale"))
+            scale = trace.get("colorscale")
+            gap = isinstance(scale, (list, tuple)) and len(scale) > 1 and scale[0][1] == GAP_COLOR
+            name = _named_scale(scale[1:] if gap else scale)
             if name in HIGH_CONTRAST:
                 target = HIGH_CONTRAST[name]
-                trace["colorscale"] = [[v, _safe(c)] for v, c in _expanded(target.lower())] \
+                high = [[v, _safe(c)] for v, c in _expanded(target.lower())] \
                     if target.lower() in _EXPANDABLE else target
+                trace["colorscale"] = with_gap(high) if gap else high       # a map grid's mosaic (maps.GAP)
             if trace.get("texttemplate"):
                 trace["textfont"] = dict(trace.get("textfont", {}), size=FONT)
         elif kind in ("scatter", "scattergl"):
