@@ -48,6 +48,7 @@ def test_outcome_overlay_counts_in_the_title():
     outcome = np.array([[0, 1, 1, 2, 3, 3, 3]])
     fig = masks.outcome_overlay(np.zeros((1, 7)), outcome, "7")
     assert "TP 2, FP 1, FN 3" in fig.layout.title.text
+    assert [type(tr).__name__ for tr in fig.data] == ["Image"] + ["Scatter"] * 3     # the picture and its legend
 
 
 def test_large_images_are_shown_at_reduced_resolution_in_full_size_coordinates():

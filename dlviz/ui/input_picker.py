@@ -29,7 +29,7 @@ from dlviz.datasets import DATASETS, get_dataset
 from dlviz.i18n import N_, t
 from dlviz.inputs import (MAX_BYTES, MAX_PIXELS, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
                           SampleSet, Stages, canvas_to_rgb, choice_from_url, decode_upload, model_view,
-                          sample_index_from_url)
+                          limit_size, sample_index_from_url)
 
 INPUT = "dlviz.input"
 DATASET = "dlviz.dataset"
@@ -58,6 +58,13 @@ def dataset_selector(label: str | None = None) -> str:
 @st.cache_resource(show_spinner=False)
 def cached_samples(dataset: str) -> tuple[np.ndarray, np.ndarray]:
     return registry.load_samples(dataset)
+
+
+@st.cache_resource(show_spinner=False, max_entries=16)
+def _thumbnails(set_key: str, side: int, _images: np.ndarray) -> list[np.ndarray]:
+    """A sample set's images at most `side` pixels wide, made once per server. st.image encodes every array it is
+    given as a PNG on every rerun: twelve full-size 512×512 EM slices took 52 ms of each U-Net rerun."""
+    return [limit_size(img, side) for img in _images]
 
 
 @dataclass(frozen=True)
@@ -250,7 +257,8 @@ def _samples_tab(slot: _Slot) -> None:
     cols[1].number_input(t("Example (0–{last})", last=len(pool) - 1), 0, len(pool) - 1, 0, key=pos_key, on_change=on_pos)
     cols[2].button(t("Random"), key=slot.key(f"sample.random.{set_key}"), icon=":material/casino:", on_click=on_random)
     thumb = 44 if x.shape[1] <= 64 else 88
-    st.image([t for t in x[pool[:12]]], width=thumb, caption=[labels[int(i)] for i in pool[:12]])
+    small = _thumbnails(set_key, 2 * thumb, x)
+    st.image([small[i] for i in pool[:12]], width=thumb, caption=[labels[int(i)] for i in pool[:12]])
     current = st.session_state.get(slot.key("input"))
     if current is not None and current.source == "sample":
         what = t("bundled test image") if slot.samples is None else t(slot.samples.title)
