@@ -14,6 +14,7 @@ from dlviz.ui.live import live_cnn_view, live_tab_label
 from dlviz.ui.models import SHIPPED, adapted_input, model_setup, model_source_selector, shown
 from dlviz.ui.saliency import saliency_section
 from dlviz.ui.shell import enter_app
+from dlviz.ui.widgets import selectbox
 
 enter_app()
 
@@ -25,7 +26,7 @@ def feature_maps_section(inspector, image, maps, display):
         layer = st.segmented_control(t("Layer"), inspector.names, default=inspector.names[0],
                                      **linked("conv.layer"), required=True)
     else:
-        layer = st.selectbox(t("Layer"), inspector.names, **linked("conv.layer"))
+        layer = selectbox(st, t("Layer"), inspector.names, **linked("conv.layer"))
     c2, c3 = st.columns(2)
     shared = c2.toggle(t("One colour scale for all maps"), **linked("conv.shared"),
                        help=t("On: compare how strongly maps respond. Off: see each map's pattern."))
@@ -189,7 +190,7 @@ def full_image_section(inspector, choice, ink_image, setup):
                       "the image's resolution, not the model's."))
         big_layer = st.segmented_control(t("Layer"), inspector.names, default=inspector.names[0],
                                          **linked("photo.layer"), required=True) if len(inspector.names) <= 12 else \
-            st.selectbox(t("Layer"), inspector.names, **linked("photo.layer"))
+            selectbox(st, t("Layer"), inspector.names, **linked("photo.layer"))
         if ink_image is not None:          # a shipped CNN: the cleaned ink image, as the 28×28 view was made from
             ink = limit_size((ink_image[..., None] * 255).astype(np.uint8).repeat(3, -1), 384)
             what, x = t("cleaned ink image"), to_gray(ink)

@@ -11,6 +11,7 @@ from dlviz.ui.input_picker import input_picker
 from dlviz.ui.links import linked
 from dlviz.ui.models import cached_model
 from dlviz.ui.shell import enter_app
+from dlviz.ui.widgets import selectbox
 
 enter_app()
 
@@ -121,7 +122,7 @@ def mask_section(image, result: seg.Segmentation, truth, names, colors, binary: 
     m = metrics_of(truth, labels, names)
     metrics_table(m, names)
     present = [n for n in names[1:] if m["iou"][n] is not None] if not binary else list(names)
-    focus = st.selectbox(t("Class for the TP / FP / FN map"), present, format_func=t,
+    focus = selectbox(st, t("Class for the TP / FP / FN map"), present, format_func=t,
                          **linked(f"unet.focus.{len(names)}"))
     k = names.index(focus)
     st.plotly_chart(mfig.outcome_overlay(image, seg.outcome_map(truth, labels, k), focus, height=420),

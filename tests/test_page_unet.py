@@ -130,3 +130,22 @@ def test_bad_upload_keeps_the_page_running():
     assert not at.exception
     assert "x.png" in "\n".join(e.value for e in at.error)
     assert len(at.get("plotly_chart")) >= 4       # the previous input is still segmented
+
+
+def test_focus_class_missing_from_the_next_scene_falls_back_to_one_present():
+    """The TP/FP/FN class chosen for one scene may not exist in the next one: the map then shows a class that is
+    present (a browser value outside the options is tests/test_widgets.py)."""
+    d = registry.load_data("unet_samples")
+    classes = [{int(c) - 1 for c in np.unique(m) if c} for m in d["scene_masks"]]
+    first = sorted(classes[0])
+    digit, later = next((dg, i) for dg in first for i in range(1, len(classes)) if dg not in classes[i])
+    at = open_unet()
+    focus = next(s for s in at.selectbox if s.key == "unet.focus.11")
+    focus.set_value(str(digit)).run()
+    assert not at.exception and f"“{digit}”: TP" in chart(at, "unet.outcome")["layout"]["title"]["text"]
+    example = next(n for n in at.number_input if n.label.startswith("Example"))
+    example.set_value(later).run()
+    assert not at.exception, [e.value for e in at.exception]
+    title = chart(at, "unet.outcome")["layout"]["title"]["text"]
+    shown = title.split("“")[1].split("”")[0]
+    assert shown != str(digit) and int(shown) in classes[later]

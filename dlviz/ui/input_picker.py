@@ -30,6 +30,7 @@ from dlviz.i18n import N_, t
 from dlviz.inputs import (MAX_BYTES, MAX_PIXELS, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
                           SampleSet, Stages, canvas_to_rgb, choice_from_url, decode_upload, model_view,
                           limit_size, sample_index_from_url)
+from dlviz.ui.widgets import selectbox
 
 INPUT = "dlviz.input"
 DATASET = "dlviz.dataset"
@@ -252,7 +253,7 @@ def _samples_tab(slot: _Slot) -> None:
         _set(slot, slot.sample(int(np.random.default_rng().choice(pool))))
 
     cols = st.columns([2, 2, 1], vertical_alignment="bottom")
-    wanted = cols[0].selectbox(t("Class"), options, format_func=t, key=class_key, on_change=on_class)
+    wanted = selectbox(cols[0], t("Class"), options, format_func=t, key=class_key, on_change=on_class)
     pool = pool_of(wanted)
     cols[1].number_input(t("Example (0–{last})", last=len(pool) - 1), 0, len(pool) - 1, 0, key=pos_key, on_change=on_pos)
     cols[2].button(t("Random"), key=slot.key(f"sample.random.{set_key}"), icon=":material/casino:", on_click=on_random)

@@ -9,6 +9,7 @@ import streamlit as st
 from dlviz import saliency
 from dlviz.figures import saliency as saliency_figures
 from dlviz.i18n import t
+from dlviz.ui.widgets import selectbox
 
 CACHE = "dlviz.why.cache"        # session: the last computed maps, so moving the opacity slider recomputes nothing
 CAM_TYPES = ("Conv2D", "DepthwiseConv2D")
@@ -49,17 +50,17 @@ def saliency_section(setup, x: np.ndarray, display: np.ndarray, probs: np.ndarra
 
     c1, c2, c3, c4 = st.columns([3, 3, 3, 3])
     order = list(np.argsort(probs)[::-1])            # most likely first: the interesting ones are on top
-    target = c1.selectbox(t("Explain the class"), order, index=0, format_func=label,
+    target = selectbox(c1, t("Explain the class"), order, index=0, format_func=label,
                           key=f"why.class.{setup.title}.{token}")
     others = [None] + [i for i in order if i != target]
-    versus = c2.selectbox(t("… and not"), others, index=0, format_func=label,
+    versus = selectbox(c2, t("… and not"), others, index=0, format_func=label,
                           key=f"why.versus.{setup.title}.{token}.{target}",
                           help=t("\"Why 7 and not 1?\": explain the difference of the two scores."))
     convs = [p for p, layer in zip(inspector.names, inspector.layers) if type(layer).__name__ in CAM_TYPES]
     if not convs:
         st.info(t("This model has no convolution layer for Grad-CAM."))
         return
-    layer = c3.selectbox(t("Grad-CAM layer"), convs, index=len(convs) - 1, key=f"why.layer.{setup.title}",
+    layer = selectbox(c3, t("Grad-CAM layer"), convs, index=len(convs) - 1, key=f"why.layer.{setup.title}",
                          help=t("The last conv layer has the most class-specific maps; earlier ones are sharper "
                                 "but less about the class."))
     opacity = c4.slider(t("Overlay opacity"), 0.0, 1.0, 0.6, 0.05, key="why.opacity")
