@@ -53,9 +53,26 @@ def sha256_of(path: Path) -> str:
     return h.hexdigest()
 
 
+_parsed: dict[Path, tuple[tuple[int, int], dict[str, Any]]] = {}
+
+
 def read_manifest(directory: Path | None = None) -> dict[str, Any]:
-    directory = pretrained_dir(directory)
-    path = directory / MANIFEST_FILE
+    """The manifest, parsed once per version of the file (its mtime and size): pages read model cards on every
+    rerun, and parsing the 150 KB file each time showed up in the soak test's profile. The dict is shared: read
+    it, never change it (the writers below parse their own copy)."""
+    path = pretrained_dir(directory) / MANIFEST_FILE
+    try:
+        stat = path.stat()
+    except OSError:
+        return {"version": 1, "models": {}}
+    version = (stat.st_mtime_ns, stat.st_size)
+    cached = _parsed.get(path)
+    if cached is None or cached[0] != version:
+        cached = _parsed[path] = (version, _parse_manifest(path))
+    return cached[1]
+
+
+def _parse_manifest(path: Path) -> dict[str, Any]:
     if not path.is_file():
         return {"version": 1, "models": {}}
     try:
@@ -170,7 +187,7 @@ def write_entry(name: str, entry: dict[str, Any], directory: Path | None = None,
     if extra_files:
         entry["extra_files"] = {key: _file_record(directory / file) for key, file in extra_files.items()}
     with _manifest_lock(directory):
-        manifest = read_manifest(directory)
+        manifest = _parse_manifest(directory / MANIFEST_FILE)
         manifest.setdefault("models", {})[name] = entry
         _write_manifest(manifest, directory)
     return entry
@@ -179,7 +196,7 @@ def write_entry(name: str, entry: dict[str, Any], directory: Path | None = None,
 def update_metrics(name: str, metrics: dict[str, Any], directory: Path | None = None) -> None:
     directory = pretrained_dir(directory)
     with _manifest_lock(directory):
-        manifest = read_manifest(directory)
+        manifest = _parse_manifest(directory / MANIFEST_FILE)
         manifest["models"][name].setdefault("metrics", {}).update(metrics)
         _write_manifest(manifest, directory)
 
@@ -187,7 +204,7 @@ def update_metrics(name: str, metrics: dict[str, Any], directory: Path | None = 
 def write_samples_entry(path: Path, directory: Path, description: str) -> None:
     directory = pretrained_dir(directory)
     with _manifest_lock(directory):
-        manifest = read_manifest(directory)
+        manifest = _parse_manifest(directory / MANIFEST_FILE)
         manifest["samples"] = {**_file_record(Path(path)), "description": description}
         _write_manifest(manifest, directory)
 
@@ -197,7 +214,7 @@ def write_data_entry(key: str, path: Path, description: str, directory: Path | N
     """Register a bundled data file (an `.npz` of arrays the app ships, e.g. segmentation samples) under `key`."""
     directory = pretrained_dir(directory)
     with _manifest_lock(directory):
-        manifest = read_manifest(directory)
+        manifest = _parse_manifest(directory / MANIFEST_FILE)
         manifest.setdefault("data", {})[key] = {**_file_record(Path(path)), "description": description, **info}
         _write_manifest(manifest, directory)
 

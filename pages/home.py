@@ -4,6 +4,7 @@ from dlviz import figures, registry
 from dlviz.catalog import PAGES
 from dlviz.datasets import DATASETS
 from dlviz.i18n import t
+from dlviz.ui.input_picker import cached_samples
 from dlviz.ui.shell import enter_app
 
 enter_app()
@@ -13,7 +14,7 @@ st.markdown(t("Draw a digit, upload a photo or pick a sample, then **see what a 
               "every feature map, every weight, and the arithmetic behind any number you click."))
 
 try:
-    x, _ = registry.load_samples("mnist")
+    x, _ = cached_samples("mnist")          # hash-checked once per server, not on every visit
     sample = x[0].astype("float32") / 255.0
 except registry.ModelUnavailable as e:
     st.warning(str(e))
