@@ -51,10 +51,11 @@ def start_up() -> None:
     browser fetch and parse Plotly's 4.7 MB bundle (otherwise fetched only when the page's first chart arrives,
     ~1.8 s later); it is removed once the import is done.
     """
-    global _started
+    # The slot exists in every run, not only the first: otherwise everything below it moves up by one place in the
+    # second run and Streamlit remounts it (a drawing on the canvas was lost that way).
+    warm_up = st.empty()
     if _started:
         return
-    warm_up = st.empty()
     blank = go.Figure(layout=dict(height=10, margin=dict(l=0, r=0, t=0, b=0), xaxis_visible=False,
                                   yaxis_visible=False))
     warm_up.plotly_chart(blank, config={"staticPlot": True}, key="dlviz.shell.plotly_warm_up")
