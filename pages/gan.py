@@ -276,7 +276,7 @@ sampler, records = loaded(cached_sampler, name), loaded(cached_records, name)
 if sampler is None or records is None:
     st.stop()
 m = card.metrics
-st.caption(t("**{title}** · {steps:,} generator steps ({minutes:.0f} min on one CPU thread) · judged by `{judge}` on "
+st.caption(t("**{title}** · {steps:,} generator steps ({minutes:.0f} min of CPU training) · judged by `{judge}` on "
              "{n:,} samples: IS **{is_:.2f}** (real {ris:.2f}), Fréchet **{fd:.1f}**, classes ≥ 5 %: **{c}**/10",
              title=card.title, steps=card.entry["steps"], minutes=card.entry["training_seconds"] / 60,
              judge=m.get("judge"), n=m.get("samples", 0), is_=m.get("inception_score", 0),

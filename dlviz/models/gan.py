@@ -5,8 +5,9 @@ After keras-io's `dcgan_overriding_train_step.py` and `wgan_gp.py`: a generator,
 `train_step`. The generator maps z ~ N(0, I) of size `latent_dim` to an image in [-1, 1] (tanh): real images are
 rescaled from [0, 1] with `to_gan_range` before the discriminator sees them.
 
-Sized for one CPU thread (a training step takes ~0.2 s at batch 64): about 0.2 M generator and 0.04 M
-discriminator parameters with the default filters.
+Sized for a CPU: about 0.2 M generator and 0.04 M discriminator parameters with the default filters (~0.12 s a
+step at batch 64 on one thread); the shipped MNIST DCGAN uses 64 filters in both (0.31 M + 0.14 M, ~0.15 s a step
+on two threads).
 """
 from __future__ import annotations
 
