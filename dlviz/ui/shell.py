@@ -27,7 +27,6 @@ import sys
 import threading
 from urllib.parse import urlencode
 
-import plotly.graph_objects as go
 import streamlit as st
 
 from dlviz import i18n
@@ -46,26 +45,7 @@ def start_up() -> None:
 
     Deliberately here and not in a cached loader: a freeze inside a loader would run whenever the cache is
     (re)filled, in whichever session's thread, and freeze that session's objects with it.
-
-    The first visitor of a fresh server waits ~3 s for the import. Meanwhile a blank 10-pixel chart makes their
-    browser fetch and parse Plotly's 4.7 MB bundle (otherwise fetched only when the page's first chart arrives,
-    ~1.8 s later); it is removed once the import is done.
     """
-    # The slot exists in every run, not only the first: otherwise everything below it moves up by one place in the
-    # second run and Streamlit remounts it (a drawing on the canvas was lost that way).
-    warm_up = st.empty()
-    if _started:
-        return
-    blank = go.Figure(layout=dict(height=10, margin=dict(l=0, r=0, t=0, b=0), xaxis_visible=False,
-                                  yaxis_visible=False))
-    warm_up.plotly_chart(blank, config={"staticPlot": True}, key="dlviz.shell.plotly_warm_up")
-    try:
-        _import_and_freeze()
-    finally:
-        warm_up.empty()
-
-
-def _import_and_freeze() -> None:
     global _started
     with _start_lock:
         if _started:
