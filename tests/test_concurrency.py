@@ -164,6 +164,25 @@ def test_timing_log_writes_one_line_per_run_and_stops_when_uninstalled(tmp_path)
     assert len(rows) >= 3
     assert {"t", "session", "page", "kind", "ms", "pid"} <= set(rows[-1])
     assert rows[-1]["page"] == "pooling" and rows[-1]["kind"] == "script" and rows[-1]["ms"] > 0
+    if timing.rss_mb() is not None:     # Linux: each run carries the process's RSS, the same value ps reports
+        assert 50 < rows[-1]["rss_mb"] < 1.5 * timing.rss_mb()
+        with open("/proc/self/status") as f:
+            vm_rss = next(int(line.split()[1]) / 1024 for line in f if line.startswith("VmRSS:"))
+        assert abs(timing.rss_mb() - vm_rss) < 0.05 * vm_rss
     assert len({r["session"] for r in rows}) == 1                      # one AppTest, one session
     at.run()                                                            # after uninstall: nothing more is logged
     assert len(log.read_text().splitlines()) == len(rows)
+
+
+def test_soak_rss_trend_is_a_level_not_one_sample():
+    """Two single samples of a swinging RSS say +/- 20 %; one-minute medians say whether the level moved."""
+    from bench.soak import rss_trend
+
+    flat = [(t, 1000.0 + (300.0 if t % 20 == 0 else 0.0)) for t in range(0, 600, 5)]     # spikes, no growth
+    trend = rss_trend(flat, third=200, stop=595)
+    assert trend["rss_median_growth_after_third_pct"] == 0.0
+    growing = [(t, 1000.0 + t) for t in range(0, 600, 5)]
+    trend = rss_trend(growing, third=200, stop=595)
+    assert trend["rss_mb_third_median"] == 1170.0 and trend["rss_mb_end_median"] == 1565.0
+    assert trend["rss_median_growth_after_third_pct"] == round(100 * 395 / 1170, 1)
+    assert rss_trend(growing[:3], third=200, stop=595) == {}            # no samples in a window: no claim

@@ -1,12 +1,15 @@
 """Server-side timing log: with `DLVIZ_TIMING_LOG=FILE` every script run and every fragment run of every session
 appends one JSON line to FILE:
 
-    {"t": 1763930000.123, "session": "3f9a0c1e", "page": "pooling", "kind": "fragment", "ms": 41.7, "pid": 4242}
+    {"t": 1763930000.123, "session": "3f9a0c1e", "page": "pooling", "kind": "fragment", "ms": 41.7, "pid": 4242,
+     "rss_mb": 1234.5}
 
 t: Unix time at the end of the run; session: a short, stable hash of Streamlit's session id; page: the page's URL
 path ("home" for the start page); kind: "script" or "fragment"; ms: wall time of the run's code (the app's own
 work, from the first line to the last message; Streamlit's per-run garbage collection afterwards is not in it);
-pid: the server process (several replicas may share one log).
+pid: the server process (several replicas may share one log); rss_mb: its resident memory right after the run
+(one read of /proc/self/statm, ~10 µs; absent where there is no /proc), so a jump in memory can be tied to the
+page and kind of run that made it.
 A run stopped by `st.rerun()` gets `"rerun": true`, a run that raised gets `"error": "<ExceptionType>"`.
 `bench/soak.py` reads this file for its p50/p95.
 
@@ -26,6 +29,16 @@ import time
 ENV = "DLVIZ_TIMING_LOG"
 _lock = threading.Lock()
 _installed = False
+_PAGE_MB = os.sysconf("SC_PAGE_SIZE") / 2**20 if hasattr(os, "sysconf") else 0.0
+
+
+def rss_mb() -> float | None:
+    """This process's resident set size in MB, or None without /proc."""
+    try:
+        with open("/proc/self/statm", "rb") as f:
+            return round(int(f.read().split()[1]) * _PAGE_MB, 1)
+    except (OSError, ValueError, IndexError):
+        return None
 
 
 def installed() -> bool:
@@ -70,6 +83,9 @@ def install(path: str | None = None) -> bool:
                       "page": _page_of(ctx),
                       "kind": "fragment" if ctx.fragment_ids_this_run else "script",
                       "ms": round(ms, 2), "pid": os.getpid()}
+            rss = rss_mb()
+            if rss is not None:
+                record["rss_mb"] = rss
             if result[2] is not None:
                 record["rerun"] = True
             if result[4] is not None:
