@@ -87,6 +87,20 @@ def rss_mb(pids: list[int]) -> float | None:
     return round(total / 1024, 1) if found else None
 
 
+def rss_trend(samples: list[tuple[float, float]], third: float, stop: float, window: float = 60.0) -> dict:
+    """The RSS level, not one sample of it: under 20 sessions the RSS swings by a few hundred MB within seconds
+    (a large batch is decoded and freed), so two single samples can show +20 % or -20 % of pure noise. Medians
+    over one-minute windows (ending at the first third and at the end) show whether the level moves."""
+    def median_in(lo, hi):
+        vals = [v for t, v in samples if lo <= t <= hi]
+        return statistics.median(vals) if vals else None
+    at_third, at_end = median_in(third - window, third), median_in(stop - window, stop)
+    if not at_third or not at_end:
+        return {}
+    return {"rss_mb_third_median": round(at_third, 1), "rss_mb_end_median": round(at_end, 1),
+            "rss_median_growth_after_third_pct": round(100 * (at_end - at_third) / at_third, 1)}
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -142,6 +156,7 @@ class Client:
         self.pages: dict[str, str] = {}          # url path -> page_script_hash
         self.page = ""
         self.page_hash = ""
+        self.query = ""                          # the URL's query string, as a browser sends it (dataset=fashion)
         self.widgets: dict[str, Widget] = {}
         self.seen: dict[str, Widget] = {}
         self.values: dict[str, object] = {}      # widget id -> WidgetState we set (sent again, as a browser does)
@@ -251,7 +266,7 @@ class Client:
 
         msg = BackMsg()
         state = msg.rerun_script
-        state.query_string = ""
+        state.query_string = self.query
         state.page_script_hash = page_hash
         state.page_name = page_name
         if fragment_id:
@@ -272,6 +287,16 @@ class Client:
         ms = (time.perf_counter() - start) * 1000
         self.stats.runs += 1
         return ms
+
+    def dataset_shown(self) -> str | None:
+        """The label the page's dataset switch shows as chosen (None on a page without one)."""
+        for wid, w in self.widgets.items():
+            if w.kind == "button_group" and wid.endswith("dlviz.dataset.widget"):
+                if w.proto.set_value and w.proto.raw_values:       # the value the page set (session state)
+                    return w.proto.raw_values[0]
+                if w.proto.default:
+                    return w.proto.options[w.proto.default[0]].content
+        return None
 
     # -- what a user does
     def choose(self):
@@ -353,11 +378,49 @@ class Client:
 # --------------------------------------------------------------------------- the run
 
 
+PAGE_NAMES = ["", "convolution", "pooling", "autoencoder", "gan", "unet"]
+DATASETS = ("mnist", "fashion")
+
+
+async def warm_up(base: str, timeout: float) -> dict[str, float | str]:
+    """One visitor opens every page, and every tab of it, on each dataset: every model the pages can show is loaded
+    and compiled once, before students arrive (seconds per page and dataset, and the dataset each visitor's pages
+    showed as chosen). A replica that has not done this
+    makes its first visitors wait for it together. Raises RuntimeError if a page showed an exception."""
+    from streamlit.proto.WidgetStates_pb2 import WidgetState
+
+    stats = Stats()
+    cold = {}
+    for dataset in DATASETS:          # a session keeps its dataset: one visitor (session) per dataset
+        c = Client(-1, base, stats, random.Random(0), timeout)
+        c.query = f"dataset={dataset}"
+        await c.connect()
+        try:
+            for name in PAGE_NAMES:
+                t = time.perf_counter()
+                await c.visit(name)
+                for wid, w in list(c.widgets.items()):
+                    if w.kind == "tabs":
+                        for label in c.tab_labels.get(wid, [])[1:]:
+                            ws = WidgetState(id=wid, string_value=label)
+                            c.values[wid] = ws
+                            await c.rerun(c.page_hash, extra=ws)
+                cold[f"{name or 'home'}/{dataset}"] = round(time.perf_counter() - t, 1)
+                shown = c.dataset_shown()
+                if shown is not None:
+                    cold[f"dataset shown/{dataset}"] = shown
+        finally:
+            await c.close()
+    if stats.errors:
+        raise RuntimeError("warm-up: " + "; ".join(stats.errors[:5]))
+    return cold
+
+
 async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
     stats = Stats()
     rng = random.Random(args.seed)
     clients = [Client(i, base, stats, random.Random(rng.random()), args.timeout) for i in range(args.sessions)]
-    page_names = ["", "convolution", "pooling", "autoencoder", "gan", "unet"]
+    page_names = PAGE_NAMES
 
     async def first_load(c: Client, i: int):
         await asyncio.sleep(i * args.ramp)            # students do not all press Enter in the same millisecond
@@ -365,14 +428,11 @@ async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
         await c.visit(page_names[i % len(page_names)])
 
     cold = {}
-    if args.warm:        # what deploy/ recommends before a lecture: one visitor opens every page once
-        warmer = Client(-1, base, Stats(), random.Random(0), args.warmup_limit)
-        await warmer.connect()
-        for name in page_names:
-            t = time.perf_counter()
-            await warmer.visit(name)
-            cold[name or "home"] = round(time.perf_counter() - t, 1)
-        await warmer.close()
+    if args.warm:        # what deploy/ does before a replica takes students: every page and tab opened once
+        try:
+            cold = await warm_up(base, args.warmup_limit)
+        except RuntimeError as e:
+            stats.errors.append(str(e)[:400])
     t_connect = time.time()
     rss_cold = rss_mb(pids)
     try:
@@ -449,10 +509,36 @@ async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
         result.update({"rss_mb_cold": rss_cold, "rss_mb_start": rss_samples[0][1], "rss_mb_third": at_third,
                        "rss_mb_end": rss_samples[-1][1], "rss_mb_max": max(v for _, v in rss_samples),
                        "rss_growth_after_third_pct": round(100 * (rss_samples[-1][1] - at_third) / at_third, 1)})
+        result.update(rss_trend(rss_samples, third, stop))
     else:
         result.update({"rss_mb_start": None, "rss_mb_end": None})
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]
     return result
+
+
+def warm_only(base: str, limit: float, ready_file: Path | None) -> int:
+    deadline = time.monotonic() + limit
+    while True:                       # a container starts this beside the server: wait until it answers
+        try:
+            with urllib.request.urlopen(base.rstrip("/") + "/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    break
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            print(f"warm-up: {base} did not become healthy in {limit:.0f} s", file=sys.stderr)
+            return 1
+        time.sleep(0.5)
+    started = time.monotonic()
+    try:
+        cold = asyncio.run(warm_up(base, limit))
+    except (RuntimeError, OSError) as e:
+        print(str(e), file=sys.stderr)
+        return 1
+    print(json.dumps({"url": base, "warm_s": round(time.monotonic() - started, 1), "per_page_s": cold}))
+    if ready_file:
+        ready_file.touch()
+    return 0
 
 
 def main(argv=None) -> int:
@@ -465,12 +551,19 @@ def main(argv=None) -> int:
     ap.add_argument("--pid", type=int, action="append", default=[], help="with --url: server pid(s) for RSS")
     ap.add_argument("--ramp", type=float, default=0.5, help="seconds between two sessions' first page loads")
     ap.add_argument("--timeout", type=float, default=90.0, help="seconds a run may take before it is an error")
-    ap.add_argument("--warm", action="store_true", help="one client opens every page before the sessions start")
+    ap.add_argument("--warm", action="store_true",
+                    help="one client opens every page and tab, on each dataset, before the sessions start")
+    ap.add_argument("--warm-only", action="store_true",
+                    help="only that warm-up (waits for the server to be healthy first), then exit: 0 if no page "
+                         "showed an exception; deploy/ uses it so a replica takes students only once warm")
+    ap.add_argument("--ready-file", type=Path, help="with --warm-only: touch this file when the warm-up is done")
     ap.add_argument("--warmup-limit", type=float, default=300.0, help="seconds for every session's first page")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
 
+    if args.warm_only:
+        return warm_only(args.url or "http://127.0.0.1:8501", args.warmup_limit, args.ready_file)
     proc = None
     if args.url:
         base, log, pids = args.url, args.timing_log, args.pid

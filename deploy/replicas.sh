@@ -74,12 +74,16 @@ $servers    }
     }
 }
 CONF
-  for port in "${ports[@]}"; do     # nginx only once every replica answers (a readiness probe by hand)
-    for _ in $(seq 1 240); do
-      curl -fsS "http://127.0.0.1:$port/_stcore/health" >/dev/null 2>&1 && break
-      sleep 0.5
-    done
+  # nginx only once every replica is warm: healthy, and every page and tab opened once on each dataset, so no
+  # student waits for a model to load and compile (what the readiness probe of deploy/k8s.yaml waits for).
+  local warmers=""
+  for i in "${!ports[@]}"; do
+    "$PY" bench/soak.py --warm-only --url "http://127.0.0.1:${ports[$i]}" --warmup-limit 600 \
+      > "$STATE/warm-$((i + 1)).json" 2>&1 &
+    warmers+="$! "
   done
+  for pid in $warmers; do wait "$pid" || { echo "a replica failed its warm-up: $STATE/warm-*.json" >&2; exit 1; }; done
+  for f in "$STATE"/warm-*.json; do echo "$(basename "$f" .json): $(cat "$f")"; done
   /usr/sbin/nginx -c "$STATE/nginx.conf" -e "$STATE/nginx-error.log"
   echo "http://127.0.0.1:$lb" > "$STATE/url"
   echo "load balancer: http://127.0.0.1:$lb   (state: $STATE)"
