@@ -157,6 +157,7 @@ class Client:
         self.page = ""
         self.page_hash = ""
         self.query = ""                          # the URL's query string, as a browser sends it (dataset=fashion)
+        self.allowed: set[str] | None = None     # --pages: the url paths this client may visit (None: all)
         self.widgets: dict[str, Widget] = {}
         self.seen: dict[str, Widget] = {}
         self.values: dict[str, object] = {}      # widget id -> WidgetState we set (sent again, as a browser does)
@@ -337,9 +338,11 @@ class Client:
 
     async def interact(self):
         if self.rng.random() < 0.12 or not self.widgets:
-            by_hash = {h: name for name, h in self.pages.items()}     # one entry per page (home is "" and "home")
+            by_hash = {h: name for name, h in self.pages.items()     # one entry per page (home is "" and "home")
+                       if self.allowed is None or name in self.allowed}
             here = self.pages.get(self.page)
-            await self.visit(self.rng.choice([n for h, n in by_hash.items() if h != here] or [""]))
+            await self.visit(self.rng.choice([n for h, n in by_hash.items() if h != here]
+                                             or [self.page if self.allowed else ""]))
             return
         w, ws = self.choose()
         if ws is None:
@@ -420,7 +423,9 @@ async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
     stats = Stats()
     rng = random.Random(args.seed)
     clients = [Client(i, base, stats, random.Random(rng.random()), args.timeout) for i in range(args.sessions)]
-    page_names = PAGE_NAMES
+    page_names = args.pages or PAGE_NAMES
+    for c in clients:
+        c.allowed = set(args.pages) if args.pages else None
 
     async def first_load(c: Client, i: int):
         await asyncio.sleep(i * args.ramp)            # students do not all press Enter in the same millisecond
@@ -558,6 +563,9 @@ def main(argv=None) -> int:
                          "showed an exception; deploy/ uses it so a replica takes students only once warm")
     ap.add_argument("--ready-file", type=Path, help="with --warm-only: touch this file when the warm-up is done")
     ap.add_argument("--warmup-limit", type=float, default=300.0, help="seconds for every session's first page")
+    ap.add_argument("--pages", type=lambda v: [p.strip() for p in v.split(",")],
+                    help="only these pages (url paths, comma-separated; '' is home), e.g. to find which page "
+                         "makes the RSS grow")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--json", action="store_true")
     args = ap.parse_args(argv)
