@@ -778,3 +778,13 @@ def parse_kernel(text: str) -> np.ndarray:
     if n_rows > 7:
         raise ValueError(f"the kernel can be at most 7x7, got {n_rows}x{n_cols}")
     return np.array(rows, dtype=np.float32)
+
+
+def shrink_for_display(img: np.ndarray, max_side: int) -> np.ndarray:
+    """Block-average an image (H, W[, 3]) so its longer side is at most about `max_side` pixels (display only: block means, not the exact arithmetic)."""
+    f = math.ceil(max(img.shape[:2]) / max_side)
+    if f <= 1:
+        return img
+    h, w = (img.shape[0] // f) * f, (img.shape[1] // f) * f
+    blocks = img[:h, :w].reshape(h // f, f, w // f, f, *img.shape[2:]).astype(np.float32).mean(axis=(1, 3))
+    return blocks.astype(img.dtype) if img.dtype == np.uint8 else blocks

@@ -22,6 +22,7 @@ import numpy as np
 from PIL import Image
 
 from dlviz.inputs import to_gray
+from dlviz.ops import shrink_for_display
 from dlviz.i18n import N_
 
 SCENE_SIZE = 64                     # training/evaluation canvases are SCENE_SIZE × SCENE_SIZE
@@ -358,12 +359,33 @@ def prepare_membrane(rgb: np.ndarray) -> np.ndarray:
 # --------------------------------------------------------------------------- running a trained segmenter
 
 @dataclass(frozen=True)
+class MapPreview:
+    """What a page draws of one level's feature maps: the first channels, block-averaged to a small side; `shape`
+    is the level's full (h, w, channels)."""
+
+    shown: np.ndarray
+    shape: tuple[int, int, int]
+
+
+def preview_maps(maps: dict[str, np.ndarray], side: int = 128, channels: int = 16) -> dict[str, MapPreview]:
+    """The feature maps a page keeps between reruns: a 512×512 membrane slice's nine levels are 30.5 MB in full,
+    ~2 MB as previews. Every session keeps its page's arguments (Streamlit stores a fragment's arguments for its
+    reruns): with 20 sessions on EM slices, full maps were ~0.6 GB of the server's memory."""
+    # a copy, never a view: a view would keep the full map alive
+    return {name: MapPreview(np.array(shrink_for_display(m[..., :channels], side), np.float32), tuple(m.shape))
+            for name, m in maps.items()}
+
+
+@dataclass(frozen=True)
 class Segmentation:
     """One forward pass. probs: (H, W, C) class probabilities (binary models: C = 2, [membrane, cell interior]);
     maps: {level name: (h, w, channels)} feature maps along the contracting and expanding paths."""
 
     probs: np.ndarray
     maps: dict[str, np.ndarray]
+
+    def without_maps(self) -> "Segmentation":
+        return Segmentation(self.probs, {})
 
     def labels(self, threshold: float | None = None) -> np.ndarray:
         """(H, W) uint8 most likely class; a binary model's class 1 where P(class 1) >= threshold (default 0.5)."""

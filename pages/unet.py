@@ -172,18 +172,17 @@ def probability_section(result: seg.Segmentation, names):
 
 
 @st.fragment
-def maps_section(result: seg.Segmentation):
-    levels = list(result.maps)
+def maps_section(previews: dict[str, seg.MapPreview]):
+    levels = list(previews)
     if not levels:
         st.caption(t("No feature maps for this input."))
         return
     level = st.select_slider(t("Level"), levels, value=levels[0], **linked("unet.level"),
                              help=t("down = contracting path, dec = expanding path, same number = same size"))
-    fmap = result.maps[level]
-    shown = fmap[..., :16] if fmap.shape[0] <= 128 else figures._shrink(fmap[..., :16], 128)
+    shown, (h, w, n) = previews[level].shown, previews[level].shape
     twin = {"down": "dec", "dec": "down"}.get(level.rstrip("0123456789"))
-    st.caption(t("`{level}`: {h}×{w} pixels, {n} maps", level=level, h=fmap.shape[0], w=fmap.shape[1],
-                 n=fmap.shape[-1]) + (" " + t("(first 16 shown)") if fmap.shape[-1] > 16 else "") + "."
+    st.caption(t("`{level}`: {h}×{w} pixels, {n} maps", level=level, h=h, w=w, n=n)
+               + (" " + t("(first 16 shown)") if n > 16 else "") + "."
                + (" " + t("Compare with `{other}` at the same size.", other=f"{twin}{level[-1]}") if twin else ""))
     cell = max(50, int(120 * min(1.0, shown.shape[0] / shown.shape[1])))
     st.plotly_chart(figures.map_grid(shown, clickable=False, cols=8, cell_px=cell), key="unet.maps")
@@ -216,6 +215,7 @@ if choice.rgb is None:
 with right:
     image, truth = model_input(choice, mode, unet)
     result = run(unet, image, mode)
+    previews, result = seg.preview_maps(result.maps), result.without_maps()    # what every fragment keeps
     mask_section(image, result, truth, names, colors, unet.binary)
 
 st.subheader(t("U-Net vs no skip connections"))
@@ -223,4 +223,4 @@ comparison_section(image, result, unet, noskip, mode, truth, names, colors)
 st.subheader(t("Class probabilities"))
 probability_section(result, names)
 st.subheader(t("Feature maps along the U"))
-maps_section(result)
+maps_section(previews)

@@ -203,3 +203,20 @@ def test_prepare_digit_scene_inverts_scales_and_pads():
 def test_prepare_digit_scene_empty_image_does_not_crash():
     p = seg.prepare_digit_scene(np.zeros((64, 64), np.uint8), multiple=16)
     assert p.image.shape == (80, 80) and p.image.max() == 0
+
+
+def test_map_previews_keep_little_and_say_the_full_shape():
+    """What the U-Net page keeps between reruns: block means of the first 16 maps, never a view of the full maps."""
+    rng = np.random.default_rng(0)
+    maps = {"down0": rng.random((512, 512, 8), dtype=np.float32), "down3": rng.random((64, 64, 64), dtype=np.float32)}
+    previews = seg.preview_maps(maps, side=128, channels=16)
+    big, small = previews["down0"], previews["down3"]
+    assert big.shape == (512, 512, 8) and small.shape == (64, 64, 64)
+    assert big.shown.shape == (128, 128, 8) and small.shown.shape == (64, 64, 16)
+    np.testing.assert_allclose(big.shown[0, 0], maps["down0"][:4, :4].mean(axis=(0, 1)), rtol=1e-6)
+    np.testing.assert_array_equal(small.shown, maps["down3"][..., :16])
+    assert not np.shares_memory(small.shown, maps["down3"])
+    kept = sum(p.shown.nbytes for p in previews.values())
+    assert kept < sum(m.nbytes for m in maps.values()) / 8
+    result = seg.Segmentation(np.zeros((4, 4, 2), np.float32), maps).without_maps()
+    assert result.maps == {} and result.probs.shape == (4, 4, 2)

@@ -14,6 +14,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from dlviz.i18n import t
+from dlviz.ops import shrink_for_display as _shrink
 
 GRAY = "gray"
 DIVERGING = "RdBu_r"        # negative blue, positive red: weights and signed values
@@ -69,14 +70,6 @@ def image(img: np.ndarray, title: str = "", outline: tuple[int, int, int, int] |
     return _square_axes(fig, title=title, height=height)
 
 
-def _shrink(img: np.ndarray, max_side: int) -> np.ndarray:
-    """Block-average an image (H, W[, 3]) so its longer side is at most about `max_side` pixels (display only)."""
-    f = math.ceil(max(img.shape[:2]) / max_side)
-    if f <= 1:
-        return img
-    h, w = (img.shape[0] // f) * f, (img.shape[1] // f) * f
-    blocks = img[:h, :w].reshape(h // f, f, w // f, f, *img.shape[2:]).astype(np.float32).mean(axis=(1, 3))
-    return blocks.astype(img.dtype) if img.dtype == np.uint8 else blocks
 
 
 def stages_strip(panels: Sequence[tuple[str, np.ndarray]], height: int = 200) -> go.Figure:
