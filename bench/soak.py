@@ -383,10 +383,12 @@ class Client:
 
 PAGE_NAMES = ["", "convolution", "pooling", "autoencoder", "gan", "unet"]
 DATASETS = ("mnist", "fashion")
+SWITCHES_LEFT_ALONE = ("dlviz.lang.widget", "dlviz.dataset.widget", "dlviz.model.source.widget")
 
 
 async def warm_up(base: str, timeout: float) -> dict[str, float | str]:
-    """One visitor opens every page, and every tab of it, on each dataset: every model the pages can show is loaded
+    """One visitor opens every page, every choice of its own switches and every tab, on each dataset: every model
+    the pages can show is loaded
     and compiled once, before students arrive (seconds per page and dataset, and the dataset each visitor's pages
     showed as chosen). A replica that has not done this
     makes its first visitors wait for it together. Raises RuntimeError if a page showed an exception."""
@@ -402,6 +404,17 @@ async def warm_up(base: str, timeout: float) -> dict[str, float | str]:
             for name in PAGE_NAMES:
                 t = time.perf_counter()
                 await c.visit(name)
+                # Each choice of the page's own switches (the GAN's model, the U-Net's task, ...): its models load
+                # here, not when the first student picks it. Not the language, dataset or model-source switches.
+                for wid, w in list(c.widgets.items()):
+                    if w.kind != "button_group" or wid.endswith(SWITCHES_LEFT_ALONE):
+                        continue
+                    for option in [o.content for o in w.proto.options][1:]:
+                        ws = WidgetState(id=wid)
+                        ws.string_array_value.data.append(option)
+                        await c.rerun(c.page_hash, fragment_id=w.fragment_id, extra=ws)
+                    c.values.pop(wid, None)
+                    await c.visit(name)
                 for wid, w in list(c.widgets.items()):
                     if w.kind == "tabs":
                         for label in c.tab_labels.get(wid, [])[1:]:
