@@ -31,6 +31,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.soak import percentile  # noqa: E402
 from tests.browser_helpers import CHROMIUM, CHROMIUM_ARGS, StreamlitServer  # noqa: E402
 
 # (name, URL path, the slider's label, a tab to open first or None)
@@ -87,7 +88,8 @@ def settle(page, quiet_ms: int = 600, timeout: float = 20.0) -> None:
                            timeout=timeout * 1000)
     page.evaluate("""(quiet) => new Promise(done => {
         let t = setTimeout(() => { o.disconnect(); done(); }, quiet);
-        const o = new MutationObserver(() => { clearTimeout(t); t = setTimeout(() => { o.disconnect(); done(); }, quiet); });
+        const o = new MutationObserver(() => {
+            clearTimeout(t); t = setTimeout(() => { o.disconnect(); done(); }, quiet); });
         o.observe(document.querySelector('[data-testid="stMain"]'), {subtree: true, childList: true, attributes: true});
     })""", quiet_ms)
 
@@ -127,11 +129,8 @@ def run_scenario(page, base: str, path: str, label: str, tab: str | None, steps:
 
 
 def summary(name: str, values: list[float]) -> dict:
-    if not values:
-        return {f"{name}_p50": None, f"{name}_p95": None}
-    v = sorted(values)
-    return {f"{name}_p50": round(statistics.median(v), 1), f"{name}_p95": round(v[min(len(v) - 1, int(0.95 * len(v)))], 1),
-            f"{name}_max": round(v[-1], 1)}
+    return {f"{name}_p50": percentile(values, 50), f"{name}_p95": percentile(values, 95),
+            f"{name}_max": percentile(values, 100)}
 
 
 def main(argv=None) -> int:

@@ -101,6 +101,21 @@ def rss_trend(samples: list[tuple[float, float]], third: float, stop: float, win
             "rss_median_growth_after_third_pct": round(100 * (at_end - at_third) / at_third, 1)}
 
 
+def wait_healthy(base: str, timeout: float) -> bool:
+    """Poll the server's /_stcore/health until it says ok (True) or `timeout` seconds pass (False)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            with urllib.request.urlopen(base.rstrip("/") + "/_stcore/health", timeout=2) as r:
+                if r.read().strip() == b"ok":
+                    return True
+        except OSError:
+            pass
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.5)
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -116,14 +131,8 @@ def start_server(port: int, log: Path) -> subprocess.Popen:
            "--server.fileWatcherType", "none", "--server.runOnSave", "false"]
     out = open(log.with_suffix(".server.log"), "w")      # the server's own messages, next to the timing log
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
-    deadline = time.time() + 120
-    while time.time() < deadline:
-        try:
-            with urllib.request.urlopen(f"http://127.0.0.1:{port}/_stcore/health", timeout=2) as r:
-                if r.status == 200:
-                    return proc
-        except OSError:
-            time.sleep(0.5)
+    if wait_healthy(f"http://127.0.0.1:{port}", 120):
+        return proc
     proc.kill()
     raise SystemExit("the server did not become healthy within 120 s")
 
@@ -388,10 +397,9 @@ SWITCHES_LEFT_ALONE = ("dlviz.lang.widget", "dlviz.dataset.widget", "dlviz.model
 
 async def warm_up(base: str, timeout: float) -> dict[str, float | str]:
     """One visitor opens every page, every choice of its own switches and every tab, on each dataset: every model
-    the pages can show is loaded
-    and compiled once, before students arrive (seconds per page and dataset, and the dataset each visitor's pages
-    showed as chosen). A replica that has not done this
-    makes its first visitors wait for it together. Raises RuntimeError if a page showed an exception."""
+    the pages can show is loaded and compiled once, before students arrive (seconds per page and dataset, and the
+    dataset each visitor's pages showed as chosen). A replica that has not done this makes its first visitors wait
+    for it together. Raises RuntimeError if a page showed an exception."""
     from streamlit.proto.WidgetStates_pb2 import WidgetState
 
     stats = Stats()
@@ -535,18 +543,9 @@ async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
 
 
 def warm_only(base: str, limit: float, ready_file: Path | None) -> int:
-    deadline = time.monotonic() + limit
-    while True:                       # a container starts this beside the server: wait until it answers
-        try:
-            with urllib.request.urlopen(base.rstrip("/") + "/_stcore/health", timeout=2) as r:
-                if r.read().strip() == b"ok":
-                    break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            print(f"warm-up: {base} did not become healthy in {limit:.0f} s", file=sys.stderr)
-            return 1
-        time.sleep(0.5)
+    if not wait_healthy(base, limit):       # a container starts this beside the server: wait until it answers
+        print(f"warm-up: {base} did not become healthy in {limit:.0f} s", file=sys.stderr)
+        return 1
     started = time.monotonic()
     try:
         cold = asyncio.run(warm_up(base, limit))
@@ -570,7 +569,8 @@ def main(argv=None) -> int:
     ap.add_argument("--ramp", type=float, default=0.5, help="seconds between two sessions' first page loads")
     ap.add_argument("--timeout", type=float, default=90.0, help="seconds a run may take before it is an error")
     ap.add_argument("--warm", action="store_true",
-                    help="one client opens every page and tab, on each dataset, before the sessions start")
+                    help="one client opens every page, switch choice and tab, on each dataset, before the sessions "
+                         "start")
     ap.add_argument("--warm-only", action="store_true",
                     help="only that warm-up (waits for the server to be healthy first), then exit: 0 if no page "
                          "showed an exception; deploy/ uses it so a replica takes students only once warm")

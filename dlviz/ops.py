@@ -781,7 +781,8 @@ def parse_kernel(text: str) -> np.ndarray:
 
 
 def shrink_for_display(img: np.ndarray, max_side: int) -> np.ndarray:
-    """Block-average an image (H, W[, 3]) so its longer side is at most about `max_side` pixels (display only: block means, not the exact arithmetic)."""
+    """Block-average an image (H, W[, 3]) so its longer side is at most about `max_side` pixels (display only: block
+    means, not the exact arithmetic)."""
     f = math.ceil(max(img.shape[:2]) / max_side)
     if f <= 1:
         return img

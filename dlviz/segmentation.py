@@ -22,8 +22,8 @@ import numpy as np
 from PIL import Image
 
 from dlviz.inputs import to_gray
-from dlviz.ops import shrink_for_display
 from dlviz.i18n import N_
+from dlviz.ops import shrink_for_display
 
 SCENE_SIZE = 64                     # training/evaluation canvases are SCENE_SIZE × SCENE_SIZE
 INK_THRESHOLD = 0.5                 # a digit pixel is labelled when its ink is at least this (0..1)

@@ -70,8 +70,6 @@ def image(img: np.ndarray, title: str = "", outline: tuple[int, int, int, int] |
     return _square_axes(fig, title=title, height=height)
 
 
-
-
 def stages_strip(panels: Sequence[tuple[str, np.ndarray]], height: int = 200) -> go.Figure:
     """'What the model sees': one panel per preprocessing stage, left to right."""
     panels = [(title, _shrink(img, 112)) for title, img in panels]    # a 20-megapixel photo needn't travel

@@ -6,8 +6,8 @@ After keras-io's `dcgan_overriding_train_step.py` and `wgan_gp.py`: a generator,
 rescaled from [0, 1] with `to_gan_range` before the discriminator sees them.
 
 Sized for a CPU: about 0.2 M generator and 0.04 M discriminator parameters with the default filters (~0.12 s a
-step at batch 64 on one thread); the shipped MNIST DCGAN uses 64 filters in both (0.31 M + 0.14 M, ~0.15 s a step
-on two threads).
+step at batch 64 on one thread); the shipped DCGANs and the Fashion-MNIST WGAN-GP use 64 filters in both
+(0.31 M + 0.14 M, ~0.15 s a DCGAN step on two threads).
 """
 from __future__ import annotations
 
