@@ -48,3 +48,40 @@ def test_matplotlib_figures_are_still_closed_after_a_run(monkeypatch):
     keep_keras_session()
     script_runner._clean_problem_modules()
     assert closed == ["all"]
+
+
+def test_streamlit_run_serves_app_py_through_its_st_app_whose_lifespan_starts_the_import(monkeypatch):
+    """`streamlit run app.py` must find the `st.App` (else the lifespan never runs and the TensorFlow import waits
+    for the first session again); imported as a module, app.py only builds that App and runs no page."""
+    import asyncio
+    import importlib.util
+    import threading
+    from pathlib import Path
+
+    import streamlit as st
+    from streamlit.web.server.app_discovery import discover_asgi_app
+
+    from dlviz.ui import shell
+
+    app_py = Path(__file__).resolve().parent.parent / "app.py"
+    found = discover_asgi_app(app_py)
+    assert found.is_asgi_app and found.app_name == "app"
+
+    spec = importlib.util.spec_from_file_location("dlviz_app_module", app_py)
+    module = importlib.util.module_from_spec(spec)
+    monkeypatch.setattr(shell, "settings", lambda: (_ for _ in ()).throw(AssertionError("a page ran")))
+    spec.loader.exec_module(module)
+    assert isinstance(module.app, st.App)
+
+    started = []
+    monkeypatch.setattr(shell, "start_up", lambda: started.append(1))
+
+    async def serve_briefly():
+        async with shell.start_up_with_server(module.app):
+            pass
+
+    asyncio.run(serve_briefly())
+    for thread in threading.enumerate():
+        if thread.name == "dlviz-start-up":
+            thread.join(5)
+    assert started == [1]

@@ -25,6 +25,7 @@ from __future__ import annotations
 import gc
 import sys
 import threading
+from contextlib import asynccontextmanager
 from urllib.parse import urlencode
 
 import streamlit as st
@@ -60,6 +61,16 @@ def start_up() -> None:
         i18n.set_resolver(lambda: st.session_state.get(LANG))
         charts.install()
         _started = True
+
+
+@asynccontextmanager
+async def start_up_with_server(_app):
+    """The lifespan of app.py's `st.App`: `start_up` begins in a thread as soon as the server starts, so the
+    TensorFlow import (~2 s) overlaps the browser's first page load instead of following it. The first session's
+    script waits in `start_up` (its lock) for whatever is left; if the import fails there, it fails again in
+    that script, visibly."""
+    threading.Thread(target=start_up, name="dlviz-start-up", daemon=True).start()
+    yield
 
 
 def keep_keras_session() -> bool:
