@@ -155,3 +155,19 @@ def test_a_resumed_run_keeps_the_first_stages_records_and_saves_the_averaged_gen
     assert broken["config"]["real_label"] == 1.0 and broken["collapsed"] and "collapsed" in broken["title"]
     start = registry.load_extra("broken", "records", out)["snapshot_grids"][0]
     np.testing.assert_array_equal(start, rec["snapshot_grids"][-1])      # step 0 = where the healthy run ended
+
+
+def test_fully_connected_hidden_layers_are_optional_and_round_trip_through_the_weights_file(tmp_path):
+    plain = build_gan(latent_dim=4, loss="dcgan", gen_filters=8, disc_filters=8)
+    wide = build_gan(latent_dim=4, loss="dcgan", gen_filters=8, disc_filters=8, gen_hidden=16, disc_hidden=12)
+    assert "hidden" not in [layer.name for layer in plain.generator.layers]
+    assert wide.generator.get_layer("hidden").units == 16 and wide.discriminator.get_layer("hidden").units == 12
+    # z (4) -> 16 (no bias: batch norm, 4 numbers per unit) -> 7·7·8 instead of z -> 7·7·8; the critic's 7·7·16
+    # features -> 12 -> 1 instead of -> 1
+    assert wide.generator.count_params() - plain.generator.count_params() == (4 * 16 + 4 * 16 + 16 * 392) - 4 * 392
+    assert wide.discriminator.count_params() - plain.discriminator.count_params() == (784 * 12 + 12 + 13) - 785
+    wide.save_weights(tmp_path / "wide.weights.h5")
+    again = build_gan(latent_dim=4, loss="dcgan", gen_filters=8, disc_filters=8, gen_hidden=16, disc_hidden=12)
+    again.load_weights(tmp_path / "wide.weights.h5")
+    z = tf.random.normal((3, 4))
+    np.testing.assert_allclose(again(z).numpy(), wide(z).numpy(), rtol=1e-5, atol=1e-6)

@@ -31,12 +31,19 @@ def from_gan_range(x):
 
 
 # ## The generator: noise -> image
-def build_generator(latent_dim: int = 64, filters: int = 48, batchnorm: bool = True) -> keras.Model:
+def build_generator(latent_dim: int = 64, filters: int = 48, batchnorm: bool = True, hidden: int = 0) -> keras.Model:
+    """hidden > 0: a fully connected layer of that width before the projection (InfoGAN's MNIST generator): the
+    whole digit's shape is decided there, before the convolutions, which only see 4×4 neighbourhoods."""
     def norm(name):
         return layers.BatchNormalization(name=name) if batchnorm else layers.Identity(name=name)
 
     z = keras.Input(shape=(latent_dim,), name="z")                                        # (latent_dim,)
-    x = layers.Dense(7 * 7 * filters, use_bias=not batchnorm, name="project")(z)          # (7·7·48,)
+    x = z
+    if hidden:
+        x = layers.Dense(hidden, use_bias=not batchnorm, name="hidden")(x)                # (1024,)
+        x = norm("hidden_bn")(x)
+        x = layers.LeakyReLU(0.2)(x)
+    x = layers.Dense(7 * 7 * filters, use_bias=not batchnorm, name="project")(x)          # (7·7·48,)
     x = norm("project_bn")(x)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Reshape((7, 7, filters))(x)                                                # (7, 7, 48)
@@ -53,14 +60,18 @@ def build_generator(latent_dim: int = 64, filters: int = 48, batchnorm: bool = T
 
 
 # ## The discriminator (critic): image -> one score
-def build_discriminator(filters: int = 32, dropout: float = 0.3) -> keras.Model:
-    """No batch normalisation: the gradient penalty is defined per sample (WGAN-GP paper, section 4)."""
+def build_discriminator(filters: int = 32, dropout: float = 0.3, hidden: int = 0) -> keras.Model:
+    """No batch normalisation: the gradient penalty is defined per sample (WGAN-GP paper, section 4).
+    hidden > 0: a fully connected layer of that width before the score (InfoGAN's MNIST discriminator)."""
     image = keras.Input(shape=IMAGE_SHAPE, name="image")                                  # (28, 28, 1)
     x = layers.Conv2D(filters, 4, strides=2, padding="same", name="down1")(image)        # (14, 14, 32)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Conv2D(2 * filters, 4, strides=2, padding="same", name="down2")(x)        # (7, 7, 64)
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)                                                               # (3136,)
+    if hidden:
+        x = layers.Dense(hidden, name="hidden")(x)                                        # (1024,)
+        x = layers.LeakyReLU(0.2)(x)
     x = layers.Dropout(dropout)(x)
     score = layers.Dense(1, name="score")(x)     # a logit (DCGAN) or a Wasserstein score (critic), (1,)
     return keras.Model(image, score, name="discriminator")
@@ -78,14 +89,14 @@ class GAN(keras.Model):
 
     def __init__(self, latent_dim: int = 64, loss: str = "dcgan", gen_filters: int = 48, disc_filters: int = 32,
                  batchnorm: bool = True, dropout: float = 0.3, n_critic: int = 3, gp_weight: float = 10.0,
-                 real_label: float = 0.9, g_steps: int = 1, **kwargs):
+                 real_label: float = 0.9, g_steps: int = 1, gen_hidden: int = 0, disc_hidden: int = 0, **kwargs):
         super().__init__(**kwargs)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
         self.latent_dim, self.loss_name = latent_dim, loss
         self.n_critic, self.gp_weight, self.real_label, self.g_steps = n_critic, gp_weight, real_label, g_steps
-        self.generator = build_generator(latent_dim, gen_filters, batchnorm)
-        self.discriminator = build_discriminator(disc_filters, 0.0 if loss == "wgan_gp" else dropout)
+        self.generator = build_generator(latent_dim, gen_filters, batchnorm, gen_hidden)
+        self.discriminator = build_discriminator(disc_filters, 0.0 if loss == "wgan_gp" else dropout, disc_hidden)
 
     @property
     def critic(self) -> keras.Model:

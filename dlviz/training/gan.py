@@ -46,6 +46,10 @@ def add_commands(sub, common) -> None:
     p.add_argument("--latent-dim", type=int, default=64)
     p.add_argument("--gen-filters", type=int, default=48)
     p.add_argument("--disc-filters", type=int, default=32)
+    p.add_argument("--gen-hidden", type=int, default=0,
+                   help="a fully connected layer of this width before the generator's projection (0: none)")
+    p.add_argument("--disc-hidden", type=int, default=0,
+                   help="a fully connected layer of this width before the discriminator's score (0: none)")
     p.add_argument("--g-lr", type=float, default=2e-4)
     p.add_argument("--d-lr", type=float, default=2e-4)
     p.add_argument("--n-critic", type=int, default=3, help="WGAN-GP critic steps per generator step")
@@ -146,6 +150,8 @@ def train_gan(args, command: str) -> dict:
 
     config = {"latent_dim": args.latent_dim, "loss": args.loss, "gen_filters": args.gen_filters,
               "disc_filters": args.disc_filters, "batchnorm": batchnorm}
+    if args.gen_hidden or args.disc_hidden:         # absent from the older runs' configs, which had none
+        config.update(gen_hidden=args.gen_hidden, disc_hidden=args.disc_hidden)
     if args.loss == "dcgan":
         config.update(real_label=args.real_label, g_steps=args.g_steps)
     else:
@@ -157,7 +163,8 @@ def train_gan(args, command: str) -> dict:
                  "weights": registry.verified_weights_path(source, out)}
         # the source's architecture, this run's training settings
         config = {**source.entry["config"], **{k: v for k, v in config.items() if k not in
-                                                ("latent_dim", "gen_filters", "disc_filters", "batchnorm")}}
+                                                ("latent_dim", "gen_filters", "disc_filters", "batchnorm",
+                                                 "gen_hidden", "disc_hidden")}}
     if previous:
         config = dict(previous["entry"]["config"])
     gan = build("gan", **config)
