@@ -40,7 +40,7 @@ def build_generator(latent_dim: int = 64, filters: int = 48, batchnorm: bool = T
     z = keras.Input(shape=(latent_dim,), name="z")                                        # (latent_dim,)
     x = z
     if hidden:
-        x = layers.Dense(hidden, use_bias=not batchnorm, name="hidden")(x)                # (1024,)
+        x = layers.Dense(hidden, use_bias=not batchnorm, name="hidden")(x)                # (hidden,)
         x = norm("hidden_bn")(x)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Dense(7 * 7 * filters, use_bias=not batchnorm, name="project")(x)          # (7·7·48,)
@@ -70,7 +70,7 @@ def build_discriminator(filters: int = 32, dropout: float = 0.3, hidden: int = 0
     x = layers.LeakyReLU(0.2)(x)
     x = layers.Flatten()(x)                                                               # (3136,)
     if hidden:
-        x = layers.Dense(hidden, name="hidden")(x)                                        # (1024,)
+        x = layers.Dense(hidden, name="hidden")(x)                                        # (hidden,)
         x = layers.LeakyReLU(0.2)(x)
     x = layers.Dropout(dropout)(x)
     score = layers.Dense(1, name="score")(x)     # a logit (DCGAN) or a Wasserstein score (critic), (1,)

@@ -15,6 +15,8 @@ checked by a test in tests/test_pages.py that fails loudly when a Streamlit upgr
   cleared after every run (`keep_keras_session`; checked by tests/test_shell.py).
 * `start_up` also wraps `st.plotly_chart` (`dlviz.ui.charts.install`: presenter style, PNG file names, exports;
   checked by tests/test_links.py).
+* `start_up_with_server` is the lifespan of the `st.App` in app.py, which `streamlit run app.py` finds by reading
+  the file (Streamlit 1.67's app discovery); checked by tests/test_shell.py.
 
 Session state and URL parameters of the shell (one documented name each):
     dlviz.lang   the language ("en" / "ko"); URL `?lang=ko`, first default from the browser (`st.context.locale`)
