@@ -18,6 +18,7 @@ from dlviz.ui.shell import start_up
 
 
 def main() -> None:
+    shell.load_chart_bundle()   # a session's first run: the browser loads Plotly while TensorFlow loads here
     start_up()          # once per process: TensorFlow imported, then gc.freeze() (see dlviz/ui/shell.py)
     timing.install()    # DLVIZ_TIMING_LOG=FILE: one JSON line per script and fragment run (dlviz/ui/timing.py)
     st.set_page_config(page_title="dlviz: see what a network does", page_icon=":material/neurology:", layout="wide")

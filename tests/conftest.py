@@ -32,6 +32,13 @@ def shared_dataset(key: str):
     return load_arrays(key, path)
 
 
+def page_charts(at) -> list:
+    """An AppTest run's Plotly charts without the shell's hidden one (`dlviz.ui.shell.load_chart_bundle`)."""
+    from dlviz.ui.shell import CHART_BUNDLE_KEY
+
+    return [c for c in at.get("plotly_chart") if CHART_BUNDLE_KEY not in c.proto.id]
+
+
 def write_fake_dataset(path: Path, n_train: int = 256, n_test: int = 100, seed: int = 0) -> Path:
     """A tiny npz with Keras' keys: classes are bright squares at class-dependent positions (learnable)."""
     rng = np.random.default_rng(seed)

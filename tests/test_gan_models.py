@@ -171,3 +171,63 @@ def test_fully_connected_hidden_layers_are_optional_and_round_trip_through_the_w
     again.load_weights(tmp_path / "wide.weights.h5")
     z = tf.random.normal((3, 4))
     np.testing.assert_allclose(again(z).numpy(), wide(z).numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_an_infogan_code_is_read_from_z_and_told_back_by_a_head_sharing_the_discriminators_layers(tmp_path):
+    from dlviz.models.gan import code_of
+
+    keras.utils.set_random_seed(2)
+    g = build_gan(latent_dim=12, loss="dcgan", gen_filters=8, disc_filters=8, disc_hidden=6, categories=4)
+    z = tf.random.normal((64, 12))
+    codes = code_of(z, 4).numpy()
+    assert set(codes) <= {0, 1, 2, 3} and len(set(codes)) == 4
+    np.testing.assert_array_equal(code_of(z * 0.3, 4).numpy(), codes)     # truncation keeps every sample's code
+    # the generator's code layer: one-hot of the argmax of z's first four entries, whatever the rest holds
+    base = np.zeros((2, 12), np.float32)
+    base[:, 0] = 1.0
+    base[1, 1], base[0, 5] = 1.01, 5.0
+    np.testing.assert_array_equal(g.generator.get_layer("code")(tf.constant(base)).numpy(), [[1, 0, 0, 0], [0, 1, 0, 0]])
+    # the head: the discriminator's variables up to its score layer, plus its own dense layer
+    def ids(model, but):
+        return {id(v) for layer in model.layers if layer.name != but for v in layer.trainable_weights}
+    assert ids(g.discriminator, but="score") == ids(g.code_predictor, but="code_logits")
+    assert g.code_predictor.get_layer("code_logits").units == 4
+    assert g.code_predictor(g.generator(z)).shape == (64, 4)
+    assert g.discriminator(g.generator(z)).shape == (64, 1)
+
+    g.compile(keras.optimizers.Adam(1e-2), keras.optimizers.Adam(1e-2))
+    head0 = [w.copy() for w in g.code_predictor.get_layer("code_logits").get_weights()]
+    logs = g.train_step(tf.random.uniform((16, 28, 28, 1)) * 2 - 1)
+    assert 0.0 < float(logs["code_loss"]) < 3 * np.log(4)
+    assert not np.allclose(head0[0], g.code_predictor.get_layer("code_logits").get_weights()[0])
+
+    g.save_weights(tmp_path / "info.weights.h5")
+    again = build_gan(latent_dim=12, loss="dcgan", gen_filters=8, disc_filters=8, disc_hidden=6, categories=4)
+    again.load_weights(tmp_path / "info.weights.h5")
+    x = g.generator(z[:3])
+    np.testing.assert_allclose(again.generator(z[:3]).numpy(), x.numpy(), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(again.code_predictor(x).numpy(), g.code_predictor(x).numpy(), rtol=1e-5, atol=1e-5)
+    with pytest.raises(ValueError):
+        build_gan(latent_dim=12, loss="wgan_gp", categories=4)
+
+
+def test_the_cli_records_the_code_in_the_config_and_a_collapse_run_from_it_drops_the_codes_loss(tmp_path):
+    from tests.conftest import write_fake_dataset
+    from dlviz import train
+
+    if not (registry.PRETRAINED_DIR / "cnn_mnist.weights.h5").is_file():
+        pytest.skip("the judge cnn_mnist is not in pretrained/")
+    data = write_fake_dataset(tmp_path / "mnist.npz", n_train=64, n_test=30)
+    out = tmp_path / "pt"
+    common = ["gan", "--loss", "dcgan", "--dataset", "mnist", "--data", str(data), "--batch-size", "8",
+              "--latent-dim", "8", "--gen-filters", "8", "--disc-filters", "8", "--eval-samples", "100",
+              "--snapshots", "2", "--no-xla", "--out", str(out)]
+    assert train.main(common + ["--steps", "4", "--categories", "3", "--info-weight", "0.5"]) == 0
+    assert train.main(common + ["--steps", "2", "--collapse", "--init-from", "gan_dcgan_mnist", "--name", "c"]) == 0
+    models = json.loads((out / "manifest.json").read_text())["models"]
+    assert models["gan_dcgan_mnist"]["config"]["categories"] == 3
+    assert models["gan_dcgan_mnist"]["config"]["info_weight"] == 0.5
+    assert models["c"]["config"]["categories"] == 3 and models["c"]["config"]["info_weight"] == 0.0
+    assert registry.load_extra("gan_dcgan_mnist", "records", out)["loss_code_loss"].shape == (4,)
+    loaded = registry.load_model("gan_dcgan_mnist", out)
+    assert loaded.code_predictor(loaded.generator(tf.random.normal((2, 8)))).shape == (2, 3)

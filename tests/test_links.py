@@ -13,7 +13,7 @@ from streamlit.testing.v1 import AppTest
 from dlviz import figures
 from dlviz.figures import style
 from dlviz.figures.maps import GAP_COLOR
-from tests.conftest import ROOT
+from tests.conftest import ROOT, page_charts
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
@@ -32,7 +32,7 @@ def open_link(page: str | None, **params) -> AppTest:
 
 
 def specs(at: AppTest) -> dict[str, dict]:
-    return {c.proto.id.split("-", 2)[-1]: json.loads(c.proto.spec) for c in at.get("plotly_chart")}   # by key
+    return {c.proto.id.split("-", 2)[-1]: json.loads(c.proto.spec) for c in page_charts(at)}   # by key
 
 
 def test_a_pooling_link_restores_its_settings_and_bad_values_fall_back():
@@ -75,7 +75,7 @@ def test_presenter_mode_restyles_every_chart_and_names_the_png():
     for key in p:
         assert b[key]["layout"]["font"]["size"] == style.FONT, key
         assert p[key]["layout"].get("font", {}).get("size") != style.FONT
-    configs = [json.loads(c.proto.config) for c in big.get("plotly_chart")]
+    configs = [json.loads(c.proto.config) for c in page_charts(big)]
     names = [c["toImageButtonOptions"]["filename"] for c in configs]
     assert "dlviz-pooling-pool-side" in names and all(c["toImageButtonOptions"]["scale"] == 2 for c in configs)
 

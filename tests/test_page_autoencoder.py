@@ -6,7 +6,7 @@ import pytest
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, page_charts
 from tests.test_pages import png_bytes, text_of
 
 APP = str(ROOT / "app.py")
@@ -34,7 +34,7 @@ def open_tab(at: AppTest, label: str) -> AppTest:
 
 
 def charts(at: AppTest) -> list[dict]:
-    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+    return [json.loads(c.proto.spec) for c in page_charts(at)]
 
 
 def mosaics(at: AppTest) -> list[dict]:

@@ -8,7 +8,7 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from dlviz import registry
-from tests.conftest import ROOT
+from tests.conftest import ROOT, page_charts
 
 APP = str(ROOT / "app.py")
 PAGE = "pages/gan.py"
@@ -29,7 +29,7 @@ def text_of(at: AppTest) -> str:
 
 def chart_titles(at: AppTest) -> list[str]:
     titles = []
-    for chart in at.get("plotly_chart"):
+    for chart in page_charts(at):
         title = json.loads(chart.proto.spec).get("layout", {}).get("title", {})
         titles.append(title.get("text", "") if isinstance(title, dict) else str(title))
     return titles

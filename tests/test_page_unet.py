@@ -13,7 +13,7 @@ from PIL import Image
 from streamlit.testing.v1 import AppTest
 
 from dlviz import registry
-from tests.conftest import ROOT
+from tests.conftest import ROOT, page_charts
 
 APP = str(ROOT / "app.py")
 NEEDED = ("seg_digits_unet", "seg_digits_noskip", "seg_membrane_unet")
@@ -45,7 +45,7 @@ def texts(at) -> str:
 
 
 def chart(at, key: str) -> dict:
-    for c in at.get("plotly_chart"):
+    for c in page_charts(at):
         if c.proto.id.endswith(key):            # keyed elements' ids end with the user's key
             return json.loads(c.proto.spec)
     raise AssertionError(f"no chart {key}: {[c.proto.id for c in at.get('plotly_chart')]}")
@@ -129,7 +129,7 @@ def test_bad_upload_keeps_the_page_running():
     at.file_uploader(key="dlviz.unet.digits.upload").set_value(("x.png", b"not an image", "image/png")).run()
     assert not at.exception
     assert "x.png" in "\n".join(e.value for e in at.error)
-    assert len(at.get("plotly_chart")) >= 4       # the previous input is still segmented
+    assert len(page_charts(at)) >= 4       # the previous input is still segmented
 
 
 def test_focus_class_missing_from_the_next_scene_falls_back_to_one_present():

@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 from keras import layers
 
+from tests.conftest import page_charts
 from tests.test_pages import open_page, open_tab, prediction_title, text_of
 from tests.test_user_model import bn_strided, nested, rgb_cnn
 
@@ -50,7 +51,7 @@ def your_model(page: str, files, name: str):
 def chart_titles(at) -> str:
     """Every figure's panel titles (annotations) and title, one per line."""
     out = []
-    for chart in at.get("plotly_chart"):
+    for chart in page_charts(at):
         layout = json.loads(chart.proto.spec).get("layout", {})
         out += [a.get("text", "") for a in layout.get("annotations", [])]
         title = layout.get("title", {})
@@ -128,7 +129,7 @@ def test_why_tab_on_an_uploaded_model(files):
     open_tab(at, "Why this class? (Grad-CAM, saliency)")
     assert not at.exception, [e.value for e in at.exception]
     assert "Grad-CAM (c2, 15×15)" in chart_titles(at)
-    spec = json.loads(next(c.proto.spec for c in at.get("plotly_chart") if "Grad-CAM" in c.proto.spec))
+    spec = json.loads(next(c.proto.spec for c in page_charts(at) if "Grad-CAM" in c.proto.spec))
     assert [d["type"] for d in spec["data"]] == ["image"] * 4
 
 

@@ -8,7 +8,7 @@ import streamlit as st
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, page_charts
 
 APP = str(ROOT / "app.py")
 TIMEOUT = 120
@@ -31,7 +31,7 @@ def text_of(at: AppTest) -> str:
 
 def prediction_title(at: AppTest) -> str:
     """The probability chart's title, 'Prediction: <class> (<p>%)'."""
-    for chart in at.get("plotly_chart"):
+    for chart in page_charts(at):
         spec = json.loads(chart.proto.spec)
         title = spec.get("layout", {}).get("title", {})
         text = title.get("text", "") if isinstance(title, dict) else str(title)
@@ -54,7 +54,7 @@ def test_home_lists_every_page_with_a_preview():
     for page in PAGES:
         assert any(page.title in label for label in links)
         assert page.teaches in text_of(at)
-    assert len(at.get("plotly_chart")) == len(PAGES)
+    assert len(page_charts(at)) == len(PAGES)
 
 
 def test_convolution_page_explains_a_sample_end_to_end():
@@ -297,7 +297,7 @@ def chart_text(at: AppTest) -> str:
     """Every plotly chart's spec as readable text (titles, annotations), for "is this panel there" checks; titles
     that narrow panels break over lines read as one line."""
     return "\n".join(json.dumps(json.loads(c.proto.spec), ensure_ascii=False).replace("<br>", " ")
-                     for c in at.get("plotly_chart"))
+                     for c in page_charts(at))
 
 
 def fashion_page() -> AppTest:
@@ -350,7 +350,7 @@ def test_a_blank_upload_gets_the_hint_alone():
     at.file_uploader(key="dlviz.upload").set_value(("blank.png", png_bytes(blank), "image/png")).run()
     assert not at.exception
     assert any("blank" in i.value for i in at.info)
-    assert not [c for c in at.get("plotly_chart") if "Prediction:" in c.proto.spec]
+    assert not [c for c in page_charts(at) if "Prediction:" in c.proto.spec]
 
 
 def test_network_on_the_full_image_tab():

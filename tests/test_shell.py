@@ -85,3 +85,20 @@ def test_streamlit_run_serves_app_py_through_its_st_app_whose_lifespan_starts_th
         if thread.name == "dlviz-start-up":
             thread.join(5)
     assert started == [1]
+
+
+def test_a_sessions_first_run_sends_one_hidden_chart_so_the_browser_loads_plotly_early():
+    from streamlit.testing.v1 import AppTest
+
+    from dlviz.ui.shell import CHART_BUNDLE_KEY
+
+    script = ("import streamlit as st\nfrom dlviz.ui import shell\nshell.load_chart_bundle()\n"
+              "st.slider('n', 0, 5, key='n')\n")
+    at = AppTest.from_string(script).run()
+    assert not at.exception
+    charts = at.get("plotly_chart")
+    assert len(charts) == 1 and CHART_BUNDLE_KEY in charts[0].proto.id
+    styles = [h.proto.body for h in at.get("html")]
+    assert any(f".st-key-{CHART_BUNDLE_KEY}" in s and "display: none" in s for s in styles)
+    at.slider[0].set_value(3).run()             # later runs of the session: nothing more
+    assert not at.exception and not at.get("plotly_chart") and not at.get("html")
