@@ -34,7 +34,9 @@ BANK_SIZE = 3000           # training images shipped for the nearest-neighbour v
 
 # Mode collapse on purpose: the generator keeps training against a discriminator that no longer learns (lr 0), so
 # every z is pushed toward the few images this discriminator likes best. Start it from a healthy run (--init-from).
-COLLAPSE = {"g_lr": 2e-4, "d_lr": 0.0, "real_label": 1.0, "batch_size": 32, "g_steps": 1, "batchnorm": False}
+# An InfoGAN code's loss would keep the code's values apart, so it is switched off too.
+COLLAPSE = {"g_lr": 2e-4, "d_lr": 0.0, "real_label": 1.0, "batch_size": 32, "g_steps": 1, "batchnorm": False,
+            "info_weight": 0.0}
 
 
 def add_commands(sub, common) -> None:
@@ -50,6 +52,9 @@ def add_commands(sub, common) -> None:
                    help="a fully connected layer of this width before the generator's projection (0: none)")
     p.add_argument("--disc-hidden", type=int, default=0,
                    help="a fully connected layer of this width before the discriminator's score (0: none)")
+    p.add_argument("--categories", type=int, default=0,
+                   help="DCGAN: InfoGAN's categorical code with this many values, read from z (0: none)")
+    p.add_argument("--info-weight", type=float, default=1.0, help="weight of the code's loss (InfoGAN's lambda)")
     p.add_argument("--g-lr", type=float, default=2e-4)
     p.add_argument("--d-lr", type=float, default=2e-4)
     p.add_argument("--n-critic", type=int, default=3, help="WGAN-GP critic steps per generator step")
@@ -152,6 +157,8 @@ def train_gan(args, command: str) -> dict:
               "disc_filters": args.disc_filters, "batchnorm": batchnorm}
     if args.gen_hidden or args.disc_hidden:         # absent from the older runs' configs, which had none
         config.update(gen_hidden=args.gen_hidden, disc_hidden=args.disc_hidden)
+    if args.categories:
+        config.update(categories=args.categories, info_weight=args.info_weight)
     if args.loss == "dcgan":
         config.update(real_label=args.real_label, g_steps=args.g_steps)
     else:
@@ -164,7 +171,9 @@ def train_gan(args, command: str) -> dict:
         # the source's architecture, this run's training settings
         config = {**source.entry["config"], **{k: v for k, v in config.items() if k not in
                                                 ("latent_dim", "gen_filters", "disc_filters", "batchnorm",
-                                                 "gen_hidden", "disc_hidden")}}
+                                                 "gen_hidden", "disc_hidden", "categories")}}
+        if config.get("categories"):
+            config["info_weight"] = args.info_weight
     if previous:
         config = dict(previous["entry"]["config"])
     gan = build("gan", **config)
@@ -240,6 +249,8 @@ def train_gan(args, command: str) -> dict:
         bare = build("gan", **config)
         bare.generator.set_weights(sampling.get_weights())
         bare.discriminator.set_weights(gan.discriminator.get_weights())
+        if gan.code_predictor is not None:
+            bare.code_predictor.set_weights(gan.code_predictor.get_weights())
         bare.save_weights(out / file)
         samples = generated(eval_z)
         feats, probs = judge(samples)
