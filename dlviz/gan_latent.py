@@ -16,6 +16,15 @@ def sample_z(seed: int, n: int, latent_dim: int, truncation: float = 1.0) -> np.
     return z * np.float32(truncation)
 
 
+def with_code(z: np.ndarray, code: int, categories: int) -> np.ndarray:
+    """A copy of z (N, D) whose first `categories` entries are reordered so that entry `code` is the largest: the
+    same numbers (still a standard normal sample), now carrying that categorical code (`dlviz.models.gan`)."""
+    z = np.array(z, np.float32, copy=True)
+    rows, top = np.arange(len(z)), z[:, :categories].argmax(axis=1)
+    z[rows, top], z[rows, code] = z[rows, code], z[rows, top]
+    return z
+
+
 def principal_directions(z: np.ndarray, outputs: np.ndarray, k: int = 4) -> tuple[np.ndarray, np.ndarray]:
     """Latent directions that move the generated images the most (a GANSpace-like recipe, numpy only).
 

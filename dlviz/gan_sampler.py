@@ -57,6 +57,8 @@ class GanSampler:
     def __init__(self, gan, name: str = ""):
         self.gan, self.name = gan, name
         self.latent_dim = int(gan.generator.input_shape[-1])
+        self.categories = int(getattr(gan, "categories", 0) or 0)     # a categorical code read from z, or 0
+        self.labelled_code = bool(getattr(gan, "labelled_code", False))
         self._generate = _Compiled(lambda z: from_gan_range(gan.generator(z, training=False))[..., 0],
                                    (self.latent_dim,))
         self._score = _Compiled(lambda x: gan.discriminator(to_gan_range(x[..., None]), training=False)[:, 0],
@@ -93,6 +95,13 @@ class Judge:
 def direction_sweeps(z: np.ndarray, directions: np.ndarray, offsets: np.ndarray) -> np.ndarray:
     """z (D,), directions (k, D), offsets (m,) -> (k·m, D): z + offset·direction, direction by direction."""
     return (z[None, None, :] + offsets[None, :, None] * directions[:, None, :]).reshape(-1, z.shape[-1])
+
+
+def code_rows(z: np.ndarray, categories: int) -> np.ndarray:
+    """z (n, D) -> (categories·n, D): row c holds the same n latent vectors carrying code c."""
+    from dlviz.gan_latent import with_code
+
+    return np.vstack([with_code(z, c, categories) for c in range(categories)])
 
 
 def collapse_meter(sampler: GanSampler, judge: Judge, n: int, seed: int, shown: int = 24) -> dict:

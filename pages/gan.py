@@ -51,6 +51,13 @@ def cached_samples(name: str, seed: int, psi: float) -> np.ndarray:
     return sampler.generate(sample_z(seed, 64, sampler.latent_dim, psi))
 
 
+@st.cache_data(max_entries=32, show_spinner=False)
+def cached_code_rows(name: str, seed: int, psi: float) -> np.ndarray:
+    """The first 8 samples of a seed once per value of the generator's categorical code."""
+    sampler = cached_sampler(name)
+    return sampler.generate(gan_sampler.code_rows(sample_z(seed, 8, sampler.latent_dim, psi), sampler.categories))
+
+
 def loaded(what, *args):
     """`what(*args)`, or None after a clear message when a weight or data file is missing or corrupt."""
     try:
@@ -74,7 +81,28 @@ def keep(key: str, default) -> dict:
 
 
 def label(card) -> str:
-    return t("Collapsed DCGAN") if card.entry.get("collapsed") else KIND[card.entry["loss"]]
+    if card.entry.get("collapsed"):
+        return t("Collapsed DCGAN")
+    if card.entry["config"].get("labelled_code"):
+        return t("Class-conditional DCGAN")
+    return KIND[card.entry["loss"]]
+
+
+def code_section(sampler, name, seed, psi):
+    """For a generator with a categorical code: the same 8 latent vectors once per code value."""
+    k = sampler.categories
+    st.plotly_chart(gfig.sample_grid(cached_code_rows(name, seed, psi), 8, height=62 * k + 40,
+                                     title=t("row c: code c (the first 8 samples of seed {seed})", seed=seed)),
+                    key=f"gan.codes.{name}")
+    if sampler.labelled_code:
+        st.caption(t("This generator reads a class code from z: the largest of z's first {k} entries. It was "
+                     "trained with the labels (AC-GAN): its discriminator also learned to name the class of real "
+                     "images, so code c makes class c, and the classes come out equally often. Within a row the "
+                     "rest of z sets the style.", k=k))
+    else:
+        st.caption(t("This generator reads a code from z: the largest of z's first {k} entries. Nobody told it "
+                     "what the code means (InfoGAN): its discriminator only learned to tell the code back from "
+                     "the image.", k=k))
 
 
 @st.fragment
@@ -85,6 +113,9 @@ def samples_section(sampler, name):
     psi = c3.slider(t("Truncation ψ"), 0.1, 1.0, step=0.05, **keep("gan.psi", 1.0),
                     help=t("z' = ψ·z pulls every latent vector toward the mean: smaller ψ, more typical but less "
                            "varied samples (the truncation trick of BigGAN/StyleGAN)."))
+    if sampler.categories and st.toggle(t("One row per class code"), **keep("gan.by_code", False)):
+        code_section(sampler, name, seed, psi)
+        return
     images = cached_samples(name, seed, psi)[:count]
     chosen = min(st.session_state.get("gan.chosen", 0), count - 1)
     event = st.plotly_chart(gfig.sample_grid(images, 8, selected=chosen, clickable=True), key=f"gan.grid.{name}",
@@ -261,8 +292,9 @@ st.caption(t("A generator turns random noise into images; a discriminator (a cri
              "from real ones. Each learns from the other."))
 dataset = dataset_selector()
 order = {"dcgan": 0, "wgan_gp": 1}
-cards = sorted(registry.model_cards(family="gan", dataset=dataset),
-               key=lambda c: (c.entry.get("collapsed", False), order.get(c.entry.get("loss"), 9)))
+cards = sorted(registry.model_cards(family="gan", dataset=dataset),       # the conditional one after the rest
+               key=lambda c: (c.entry.get("collapsed", False), bool(c.entry["config"].get("labelled_code")),
+                              order.get(c.entry.get("loss"), 9)))
 if not cards:
     st.warning(t("No GAN is trained on {title} yet: `{command}` (a folder with the dataset's .npz).",
                  title=t(get_dataset(dataset).title),

@@ -148,3 +148,19 @@ def test_principal_directions_find_the_latent_axis_that_moves_the_output():
     assert abs(directions[0][3]) > 0.99 and abs(directions[1][6]) > 0.99
     np.testing.assert_allclose(np.linalg.norm(directions, axis=1), 1, rtol=1e-5)
     assert explained[0] > explained[1] > 0
+
+
+def test_with_code_reorders_the_first_entries_so_the_code_is_their_argmax_and_keeps_the_numbers():
+    from dlviz.gan_sampler import code_rows
+
+    z = gan_latent.sample_z(3, 50, 16)
+    for code in (0, 4, 9):
+        coded = gan_latent.with_code(z, code, 10)
+        assert (coded[:, :10].argmax(axis=1) == code).all()
+        np.testing.assert_array_equal(coded[:, 10:], z[:, 10:])                  # the rest of z untouched
+        np.testing.assert_array_equal(np.sort(coded[:, :10]), np.sort(z[:, :10]))  # the same numbers, reordered
+        np.testing.assert_array_equal(np.sort(coded, axis=1), np.sort(z, axis=1))
+    already = z[z[:, :10].argmax(axis=1) == 2]
+    np.testing.assert_array_equal(gan_latent.with_code(already, 2, 10), already)
+    rows = code_rows(z[:8], 10)
+    assert rows.shape == (80, 16) and list(rows[::8, :10].argmax(axis=1)) == list(range(10))

@@ -231,3 +231,17 @@ def test_the_cli_records_the_code_in_the_config_and_a_collapse_run_from_it_drops
     assert registry.load_extra("gan_dcgan_mnist", "records", out)["loss_code_loss"].shape == (4,)
     loaded = registry.load_model("gan_dcgan_mnist", out)
     assert loaded.code_predictor(loaded.generator(tf.random.normal((2, 8)))).shape == (2, 3)
+
+
+def test_a_labelled_code_also_teaches_the_head_the_real_images_labels():
+    keras.utils.set_random_seed(3)
+    g = build_gan(latent_dim=12, loss="dcgan", gen_filters=8, disc_filters=8, categories=4, labelled_code=True)
+    g.compile(keras.optimizers.SGD(0.0), keras.optimizers.SGD(0.0))     # frozen: the logs are this step's losses
+    real = tf.random.uniform((8, 28, 28, 1)) * 2 - 1
+    labels = tf.constant([0, 1, 2, 3, 0, 1, 2, 3])
+    logs = g.train_step((real, labels))
+    logits = g.code_predictor(real, training=True).numpy()
+    expected = np.mean(np.log(np.exp(logits).sum(1)) - logits[np.arange(8), labels.numpy()])
+    assert float(logs["real_code_loss"]) == pytest.approx(expected, rel=1e-4)
+    with pytest.raises(ValueError, match="labels"):
+        g.train_step(real)

@@ -154,6 +154,34 @@ def test_a_corrupt_weight_file_gives_a_clear_message(tmp_path, monkeypatch):
     st.cache_resource.clear()          # later tests must not see the corrupt copy's (absent) cache entries
 
 
+def test_a_class_conditional_gan_is_listed_after_the_unconditional_ones_and_draws_one_row_per_class_code(tmp_path, monkeypatch):
+    from dlviz import train
+    from tests.conftest import write_fake_dataset
+
+    copy = tmp_path / "pretrained"
+    shutil.copytree(registry.pretrained_dir(), copy)
+    data = write_fake_dataset(tmp_path / "mnist.npz", n_train=64, n_test=30)
+    assert train.main(["gan", "--loss", "dcgan", "--dataset", "mnist", "--data", str(data), "--batch-size", "8",
+                       "--latent-dim", "16", "--gen-filters", "8", "--disc-filters", "8", "--eval-samples", "100",
+                       "--snapshots", "2", "--steps", "2", "--categories", "10", "--labelled-code", "--no-xla",
+                       "--name", "gan_acgan_mnist", "--out", str(copy)]) == 0
+    monkeypatch.setenv(registry.PRETRAINED_ENV, str(copy))
+    st.cache_resource.clear()
+    st.cache_data.clear()
+    at = open_gan()
+    model = at.segmented_control(key="gan.model.mnist")
+    assert model.options == ["DCGAN", "WGAN-GP", "Class-conditional DCGAN", "Collapsed DCGAN"]
+    model.set_value("gan_acgan_mnist").run()
+    ok(at)
+    assert "Class-conditional DCGAN (AC-GAN, trained with the labels)" in text_of(at)
+    at.toggle(key="gan.by_code").set_value(True).run()
+    ok(at)
+    assert any(title.startswith("row c: code c") for title in chart_titles(at))
+    assert "code c makes class c" in text_of(at)
+    st.cache_resource.clear()          # later tests must not see this copy's models
+    st.cache_data.clear()
+
+
 def test_settings_survive_a_visit_to_another_tab():
     at = open_gan()
     at.number_input(key="gan.seed").set_value(7).run()

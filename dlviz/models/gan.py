@@ -15,6 +15,9 @@ on the discriminator's features, `.code_predictor`, learns to tell the code back
 generator when it can be told back makes the code pick up the data's main discrete factor (for MNIST: the digit)
 without any labels, and since the code is uniform, every value of it keeps being generated. z is still the only
 input, so sampling, sliders and the discriminator's score of one image work as for a plain GAN.
+Unsupervised, the code tends to split one digit by its slant and merge two others (tried: two codes for 1, two
+for 9, none for 2). `labelled_code=True` also teaches the head the real images' labels, which ties code value c
+to class c: a class-conditional GAN in the manner of AC-GAN (Odena et al. 2017), which uses the labels.
 """
 from __future__ import annotations
 
@@ -123,7 +126,9 @@ class GAN(keras.Model):
     loss="dcgan": the discriminator minimises binary cross-entropy (real labels smoothed to `real_label`), the
     generator the non-saturating loss -log D(G(z)). One discriminator step, then `g_steps` generator steps.
     categories > 0 (DCGAN only): both players also minimise `info_weight` × the cross-entropy of
-    `.code_predictor` on generated images against the code each was made from (InfoGAN's L_I).
+    `.code_predictor` on generated images against the code each was made from (InfoGAN's L_I); with
+    `labelled_code` the discriminator also minimises it on real images against their labels (AC-GAN), so the
+    training data must be (images, labels).
     loss="wgan_gp": the critic minimises E[D(fake)] - E[D(real)] + gp_weight * E[(||∇D(x̂)|| - 1)²] on random
     interpolates x̂, `n_critic` times per generator step; the generator minimises -E[D(G(z))].
     """
@@ -131,7 +136,7 @@ class GAN(keras.Model):
     def __init__(self, latent_dim: int = 64, loss: str = "dcgan", gen_filters: int = 48, disc_filters: int = 32,
                  batchnorm: bool = True, dropout: float = 0.3, n_critic: int = 3, gp_weight: float = 10.0,
                  real_label: float = 0.9, g_steps: int = 1, gen_hidden: int = 0, disc_hidden: int = 0,
-                 categories: int = 0, info_weight: float = 1.0, **kwargs):
+                 categories: int = 0, info_weight: float = 1.0, labelled_code: bool = False, **kwargs):
         super().__init__(**kwargs)
         if loss not in LOSSES:
             raise ValueError(f"loss must be one of {LOSSES}, not {loss!r}")
@@ -139,7 +144,7 @@ class GAN(keras.Model):
             raise ValueError("a categorical code needs loss='dcgan' and categories <= latent_dim")
         self.latent_dim, self.loss_name = latent_dim, loss
         self.n_critic, self.gp_weight, self.real_label, self.g_steps = n_critic, gp_weight, real_label, g_steps
-        self.categories, self.info_weight = categories, info_weight
+        self.categories, self.info_weight, self.labelled_code = categories, info_weight, labelled_code
         self.generator = build_generator(latent_dim, gen_filters, batchnorm, gen_hidden, categories)
         self.discriminator = build_discriminator(disc_filters, 0.0 if loss == "wgan_gp" else dropout, disc_hidden)
         self.code_predictor = build_code_predictor(self.discriminator, categories) if categories else None
@@ -160,20 +165,24 @@ class GAN(keras.Model):
         return tf.random.normal((n, self.latent_dim))
 
     def train_step(self, real):
-        """real: (B, 28, 28, 1) in [-1, 1]. Returns this step's losses (not running means)."""
+        """real: (B, 28, 28, 1) in [-1, 1], or (images, labels) for a labelled code. Returns this step's losses
+        (not running means)."""
+        labels = None
         if isinstance(real, tuple):
-            real = real[0]
+            real, labels = real[0], (real[1] if len(real) > 1 else None)
+        if self.labelled_code and labels is None:
+            raise ValueError("a GAN with labelled_code trains on (images, labels)")
         if self.loss_name == "dcgan":
-            return self._dcgan_step(real)
+            return self._dcgan_step(real, labels if self.labelled_code else None)
         return self._wgan_gp_step(real)
 
-    def code_loss(self, z, fake):
-        """InfoGAN's L_I: cross-entropy of the code predicted from G(z) against the code read from z."""
-        logits = self.code_predictor(fake, training=True)
-        return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(
-            code_of(z, self.categories), logits, from_logits=True))
+    def code_loss(self, codes, images):
+        """Cross-entropy of the code predicted from the images against `codes` (InfoGAN's L_I on G(z) with the
+        codes read from z; AC-GAN's class loss on real images with their labels)."""
+        logits = self.code_predictor(images, training=True)
+        return tf.reduce_mean(keras.losses.sparse_categorical_crossentropy(codes, logits, from_logits=True))
 
-    def _dcgan_step(self, real):
+    def _dcgan_step(self, real, labels=None):
         n = tf.shape(real)[0]
         bce = keras.losses.BinaryCrossentropy(from_logits=True)
         d_vars = self.discriminator.trainable_weights
@@ -186,7 +195,12 @@ class GAN(keras.Model):
             fake_logit = self.discriminator(fake, training=True)
             d_loss = (bce(tf.fill(tf.shape(real_logit), self.real_label), real_logit)
                       + bce(tf.zeros_like(fake_logit), fake_logit))
-            d_total = d_loss + self.info_weight * self.code_loss(z, fake) if self.categories else d_loss
+            d_total = d_loss
+            if self.categories:
+                d_total += self.info_weight * self.code_loss(code_of(z, self.categories), fake)
+            if labels is not None:
+                real_code_loss = self.code_loss(labels, real)
+                d_total += self.info_weight * real_code_loss
         grads = tape.gradient(d_total, d_vars)
         self.d_optimizer.apply_gradients(zip(grads, d_vars))
 
@@ -196,7 +210,7 @@ class GAN(keras.Model):
                 fake = self.generator(z, training=True)
                 fake_logit = self.discriminator(fake, training=True)
                 g_loss = bce(tf.ones_like(fake_logit), fake_logit)
-                code_loss = self.code_loss(z, fake) if self.categories else None
+                code_loss = self.code_loss(code_of(z, self.categories), fake) if self.categories else None
                 g_total = g_loss + self.info_weight * code_loss if self.categories else g_loss
             grads = tape.gradient(g_total, self.generator.trainable_weights)
             self.g_optimizer.apply_gradients(zip(grads, self.generator.trainable_weights))
@@ -204,6 +218,8 @@ class GAN(keras.Model):
                 "d_real": tf.reduce_mean(tf.sigmoid(real_logit)), "d_fake": tf.reduce_mean(tf.sigmoid(fake_logit))}
         if self.categories:
             logs["code_loss"] = code_loss
+        if labels is not None:
+            logs["real_code_loss"] = real_code_loss
         return logs
 
     def gradient_penalty(self, real, fake):

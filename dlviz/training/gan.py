@@ -55,6 +55,9 @@ def add_commands(sub, common) -> None:
     p.add_argument("--categories", type=int, default=0,
                    help="DCGAN: InfoGAN's categorical code with this many values, read from z (0: none)")
     p.add_argument("--info-weight", type=float, default=1.0, help="weight of the code's loss (InfoGAN's lambda)")
+    p.add_argument("--labelled-code", action="store_true",
+                   help="with --categories 10: the code head also learns the real images' labels, so code c "
+                        "generates class c (class-conditional, AC-GAN; uses the labels)")
     p.add_argument("--g-lr", type=float, default=2e-4)
     p.add_argument("--d-lr", type=float, default=2e-4)
     p.add_argument("--n-critic", type=int, default=3, help="WGAN-GP critic steps per generator step")
@@ -148,9 +151,9 @@ def train_gan(args, command: str) -> dict:
     offset = previous["entry"]["steps"] if previous else 0
     seed_everything(args.seed + offset)        # a continuation does not replay the first stage's noise and batches
     ds = get_dataset(args.dataset)
-    (x_train, _), (x_test, _) = load_arrays(args.dataset, args.data)
+    (x_train, y_train), (x_test, _) = load_arrays(args.dataset, args.data)
     if args.limit:
-        x_train = x_train[:args.limit]
+        x_train, y_train = x_train[:args.limit], y_train[:args.limit]
     out.mkdir(parents=True, exist_ok=True)
 
     config = {"latent_dim": args.latent_dim, "loss": args.loss, "gen_filters": args.gen_filters,
@@ -159,6 +162,8 @@ def train_gan(args, command: str) -> dict:
         config.update(gen_hidden=args.gen_hidden, disc_hidden=args.disc_hidden)
     if args.categories:
         config.update(categories=args.categories, info_weight=args.info_weight)
+        if args.labelled_code:
+            config.update(labelled_code=True)
     if args.loss == "dcgan":
         config.update(real_label=args.real_label, g_steps=args.g_steps)
     else:
@@ -212,7 +217,8 @@ def train_gan(args, command: str) -> dict:
           f"Fréchet train-vs-test {reference['report']['frechet_distance']}", flush=True)
 
     real = to_gan_range(as_model_input(x_train))
-    data = (tf.data.Dataset.from_tensor_slices(real)
+    labelled = bool(config.get("labelled_code"))
+    data = (tf.data.Dataset.from_tensor_slices((real, y_train.astype(np.int32)) if labelled else real)
             .shuffle(len(real), seed=args.seed + offset, reshuffle_each_iteration=True).repeat()
             .batch(args.batch_size, drop_remainder=True).prefetch(2))
 
@@ -273,6 +279,10 @@ def train_gan(args, command: str) -> dict:
         }
         np.savez_compressed(out / f"{name}.records.npz", **records)
         kind = {"dcgan": "DCGAN", "wgan_gp": "WGAN-GP"}[args.loss]
+        if config.get("labelled_code"):
+            kind = "Class-conditional DCGAN (AC-GAN, trained with the labels)"
+        elif config.get("categories"):
+            kind = "DCGAN with an InfoGAN code"
         title = f"{kind} on {ds.title}" + (" — collapsed (deliberately)" if args.collapse else "")
         entry = {
             "family": "gan", "title": title, "config": config, "file": file, "dataset": args.dataset,
