@@ -55,6 +55,9 @@ SCENARIOS: list[Scenario] = [
              setup=_tab("Your input vs the critic"), naive=None, note="score of the user's input + histogram"),
     Scenario("gan: timeline point", GAN, ("slider", "gan.tl.mnist"), (1, 5, 10, 12),
              setup=_tab("Training timeline"), naive=None, note="recorded grids + loss curves, no model"),
+    Scenario("gan: class-conditional, one row per code, seed", GAN, ("number_input", "gan.seed"), (1, 2, 3, 4, 5, 6),
+             setup=[("session_state", "gan.model.mnist", "gan_acgan_mnist"), ("session_state", "gan.by_code", True)],
+             naive=naive_generator_predict, note="8 latent vectors × 10 codes, cached per (model, seed, ψ)"),
     Scenario("gan: collapse meter N (cached after a first pass)", GAN, ("select_slider", "gan.meter_n"),
              (100, 250, 1000, 500), setup=_tab("Mode collapse"), naive=None,
              note="st.cache_data per (model, N, seed): a first visit of a value costs 0.2–1 s"),
@@ -88,6 +91,8 @@ MODEL_CALLS: list[ModelCall] = [
     ModelCall("model call: gan_dcgan_mnist generate 64", GAN, _generate_call("gan_dcgan_mnist")),
     ModelCall("model call: same, after Streamlit's per-rerun keras clear_session", GAN,
               _generate_call("gan_dcgan_mnist"), before_each=keras_clear_session),
+    ModelCall("model call: gan_acgan_mnist generate 64 (fully connected layers, 1.76 M parameters)", GAN,
+              _generate_call("gan_acgan_mnist")),
 ]
 
 PROFILE_TARGETS = [

@@ -97,8 +97,8 @@ def code_section(sampler, name, seed, psi):
     if sampler.labelled_code:
         st.caption(t("This generator reads a class code from z: the largest of z's first {k} entries. It was "
                      "trained with the labels (AC-GAN): its discriminator also learned to name the class of real "
-                     "images, so code c makes class c, and the classes come out equally often. Within a row the "
-                     "rest of z sets the style.", k=k))
+                     "images, so code c makes class c, and the classes come out equally often. A column keeps the "
+                     "same z apart from the code: the rest of z sets the style (slant, stroke width).", k=k))
     else:
         st.caption(t("This generator reads a code from z: the largest of z's first {k} entries. Nobody told it "
                      "what the code means (InfoGAN): its discriminator only learned to tell the code back from "
@@ -233,7 +233,7 @@ def timeline_section(cards, dataset):
         if card.entry["loss"] == "dcgan":
             series = {k: v for k, v in series.items() if k in ("d_loss", "g_loss")}
         snap = list(steps).index(step)
-        col.plotly_chart(gfig.sample_grid(rec["snapshot_grids"][snap], 6, title=t("{title}: step {step}", title=card.title, step=step),
+        col.plotly_chart(gfig.sample_grid(rec["snapshot_grids"][snap], 6, title=t("{title}: step {step}", title=label(card), step=step),
                                           height=330), key=f"gan.tl.grid.{card.name}")
         col.plotly_chart(gfig.loss_curves(rec["loss_steps"], series, step, int(rec["loss_steps"][-1]),
                                           height=250), key=f"gan.tl.loss.{card.name}")

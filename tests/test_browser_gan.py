@@ -143,3 +143,24 @@ def test_timeline_and_mode_collapse_render(app):
     app.page.screenshot(path=str(ARTIFACTS / "gan_nearest.png"))
     (ARTIFACTS / "gan_browser.json").write_text(json.dumps({"timeline_titles": last}, ensure_ascii=False))
     assert not app.js_errors, app.js_errors
+
+
+def test_a_class_conditional_model_draws_one_row_per_class_code(app):
+    from dlviz import registry
+
+    if not any(c.entry["config"].get("labelled_code") for c in registry.model_cards(family="gan", dataset="mnist")):
+        pytest.skip("no class-conditional GAN in the pretrained folder")
+    app.open_tab("Samples")
+    app.act(app.page.locator('[data-testid="stButtonGroup"]').get_by_text("Class-conditional DCGAN").click)
+    app.wait_until("() => document.body.innerText.includes('trained with the labels')")
+    app.act(app.page.get_by_text("One row per class code").click)
+    app.wait_until("() => [...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('row c: code c'))")
+    app.wait_until("() => document.body.innerText.includes('code c makes class c')")
+    app.full_screenshot(ARTIFACTS / "gan_class_rows.png")
+    assert clickable_tiles(app) == 0            # the rows are a picture, not the clickable sample grid
+    app.act(app.page.get_by_text("One row per class code").click)
+    app.wait_until("() => !document.body.innerText.includes('code c makes class c')")
+    assert clickable_tiles(app) > 0
+    app.act(app.page.locator('[data-testid="stButtonGroup"]').get_by_text("DCGAN", exact=True).click)
+    app.wait_until("() => !document.body.innerText.includes('trained with the labels')")
+    assert not app.js_errors, app.js_errors
