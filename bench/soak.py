@@ -101,6 +101,17 @@ def rss_trend(samples: list[tuple[float, float]], third: float, stop: float, win
             "rss_median_growth_after_third_pct": round(100 * (at_end - at_third) / at_third, 1)}
 
 
+def minute_medians(samples: list[tuple[float, float]], start: float, stop: float) -> list[float]:
+    """The RSS level minute by minute (median of each minute's samples): whether a rise levels off."""
+    out, lo = [], start
+    while lo < stop:
+        vals = [v for t, v in samples if lo <= t < lo + 60]
+        if vals:
+            out.append(round(statistics.median(vals), 1))
+        lo += 60
+    return out
+
+
 def wait_healthy(base: str, timeout: float) -> bool:
     """Poll the server's /_stcore/health until it says ok (True) or `timeout` seconds pass (False)."""
     deadline = time.monotonic() + timeout
@@ -536,6 +547,7 @@ async def soak(args, base: str, pids: list[int], log: Path | None) -> dict:
                        "rss_mb_end": rss_samples[-1][1], "rss_mb_max": max(v for _, v in rss_samples),
                        "rss_growth_after_third_pct": round(100 * (rss_samples[-1][1] - at_third) / at_third, 1)})
         result.update(rss_trend(rss_samples, third, stop))
+        result["rss_mb_minute_medians"] = minute_medians(rss_samples, warm, stop)
     else:
         result.update({"rss_mb_start": None, "rss_mb_end": None})
     result["load_average"] = [round(x, 2) for x in os.getloadavg()]

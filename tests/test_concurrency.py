@@ -186,3 +186,11 @@ def test_soak_rss_trend_is_a_level_not_one_sample():
     assert trend["rss_mb_third_median"] == 1170.0 and trend["rss_mb_end_median"] == 1565.0
     assert trend["rss_median_growth_after_third_pct"] == round(100 * 395 / 1170, 1)
     assert rss_trend(growing[:3], third=200, stop=595) == {}            # no samples in a window: no claim
+
+
+def test_soak_minute_medians_show_where_a_rise_levels_off():
+    from bench.soak import minute_medians
+
+    rising_then_flat = [(t, 1000.0 + min(t, 120)) for t in range(0, 300, 5)]
+    assert minute_medians(rising_then_flat, start=0, stop=300) == [1027.5, 1087.5, 1120.0, 1120.0, 1120.0]
+    assert minute_medians([(10.0, 5.0)], start=0, stop=180) == [5.0]          # minutes without samples: left out
