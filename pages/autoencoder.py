@@ -13,6 +13,7 @@ from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.links import linked
 from dlviz.ui.live import live_latent_view, live_tab_label
 from dlviz.ui.shell import enter_app
+from dlviz.ui.widgets import radio
 
 enter_app()
 
@@ -78,8 +79,8 @@ def reconstruction_tab(x, dataset):
 @st.fragment
 def denoising_tab(x, dataset):
     c1, c2, c3 = st.columns([2, 2, 1], vertical_alignment="bottom")
-    kind = c1.radio(t("Noise"), list(noise.NOISE_KINDS), format_func=lambda k: t(noise.NOISE_KINDS[k][0]),
-                    horizontal=True, **linked("ae.noise.kind"))
+    kind = radio(c1, t("Noise"), list(noise.NOISE_KINDS), format_func=lambda k: t(noise.NOISE_KINDS[k][0]),
+                     horizontal=True, **linked("ae.noise.kind"))
     label, (low, high), meaning = noise.NOISE_KINDS[kind]
     amount = c2.slider(t("Amount ({meaning})", meaning=t(meaning)), low, high,
                        {"gaussian": 0.3, "salt_pepper": 0.1}.get(kind, 0.2), 0.01, **linked(f"ae.noise.amount.{kind}"))
@@ -116,8 +117,8 @@ def sparsity_tab(x, dataset):
 def anomaly_tab(x, dataset):
     data = extra("ae", dataset)
     chosen = metric("ae", dataset, "anomaly_score", "mse")         # chosen by the training code (on training images)
-    score = st.radio(t("Anomaly score"), list(SCORES), index=list(SCORES).index(chosen),
-                     format_func=lambda s: t(SCORES[s]), horizontal=True, **linked(f"ae.anomaly.score.{dataset}"))
+    score = radio(st, t("Anomaly score"), list(SCORES), index=list(SCORES).index(chosen),
+                      format_func=lambda s: t(SCORES[s]), horizontal=True, **linked(f"ae.anomaly.score.{dataset}"))
     k = st.slider(t("Threshold = mean + k·std of the test errors; k ="), 0.0, 6.0, 3.0, 0.25, **linked("ae.anomaly.k"))
     normal = data[f"errors_{score}"]
     th = anomaly.threshold(normal, k)
@@ -148,8 +149,8 @@ def anomaly_tab(x, dataset):
 @st.fragment
 def latent_tab(x, dataset):
     classes = get_dataset(dataset).classes
-    left_kind = st.radio(t("Left"), ["ae2d", "ae"], horizontal=True, **linked("ae.latent.left"),
-                         format_func=lambda k: t(KIND_TITLES[k]) + (" " + t("(PCA of the code)") if k == "ae" else ""))
+    left_kind = radio(st, t("Left"), ["ae2d", "ae"], horizontal=True, **linked("ae.latent.left"),
+                          format_func=lambda k: t(KIND_TITLES[k]) + (" " + t("(PCA of the code)") if k == "ae" else ""))
     for col, kind in zip(st.columns(2), (left_kind, "vae2d")):
         with col:
             data, c = extra(kind, dataset), coder(kind, dataset)
@@ -198,8 +199,8 @@ def manifold_figure(name: str, sha256: str, n: int, codes_x: tuple, codes_y: tup
 @st.fragment
 def manifold_tab(dataset):
     c1, c2 = st.columns(2)
-    kind = c1.radio(t("Model"), ["vae2d", "ae2d"], format_func=lambda k: t(KIND_TITLES[k]), horizontal=True,
-                    **linked("ae.grid.kind"))
+    kind = radio(c1, t("Model"), ["vae2d", "ae2d"], format_func=lambda k: t(KIND_TITLES[k]), horizontal=True,
+                     **linked("ae.grid.kind"))
     n = c2.slider(t("Grid size"), 3, 30, 15, **linked("ae.grid.n"))
     if kind == "vae2d":
         ax = ay = latent.gaussian_grid_axis(n)
@@ -221,8 +222,8 @@ def interpolation_tab(x_a, dataset):
     x_b = view_b.image
     with right:
         c1, c2 = st.columns(2)
-        kind = c1.radio(t("Latent space of"), ["ae", "vae2d", "ae2d"], format_func=lambda k: t(KIND_TITLES[k]),
-                        **linked("ae.interp.kind"))
+        kind = radio(c1, t("Latent space of"), ["ae", "vae2d", "ae2d"], format_func=lambda k: t(KIND_TITLES[k]),
+                         **linked("ae.interp.kind"))
         steps = c2.slider(t("Steps"), 3, 15, 9, **linked("ae.interp.steps"))
         st.plotly_chart(figures.stages_strip([("A", x_a), ("B", x_b)], height=180), key="ae.interp.ab")
     ts = np.linspace(0, 1, steps)

@@ -14,7 +14,7 @@ from dlviz.ui.live import live_cnn_view, live_tab_label
 from dlviz.ui.models import SHIPPED, adapted_input, model_setup, model_source_selector, shown
 from dlviz.ui.saliency import saliency_section
 from dlviz.ui.shell import enter_app
-from dlviz.ui.widgets import selectbox
+from dlviz.ui.widgets import radio, segmented_control, selectbox
 
 enter_app()
 
@@ -23,8 +23,8 @@ enter_app()
 def feature_maps_section(inspector, image, maps, display):
     """Feature maps, one value step by step, learned kernels. image: the model's input; display: it in [0, 1]."""
     if len(inspector.names) <= 12:
-        layer = st.segmented_control(t("Layer"), inspector.names, default=inspector.names[0],
-                                     **linked("conv.layer"), required=True)
+        layer = segmented_control(st, t("Layer"), inspector.names, default=inspector.names[0],
+                                      **linked("conv.layer"), required=True)
     else:
         layer = selectbox(st, t("Layer"), inspector.names, **linked("conv.layer"))
     c2, c3 = st.columns(2)
@@ -121,14 +121,14 @@ def playground_section(choice, image):
     st.markdown(t("Pick a kernel and slide it over **your** image. Change size, stride and padding and watch "
                   "the output size follow the formula."))
     p1, p2, p3, p4 = st.columns(4)
-    source = p1.radio(t("Image"), [N_("28×28 model input"), N_("full image, grey"), N_("full image, colour (RGB)")],
-                      format_func=t, **linked("play.source"))
-    preset = p2.selectbox(t("Kernel"), [*ops.KERNEL_PRESETS, N_("custom")], index=4, format_func=t,
-                          **linked("play.preset"))
+    source = radio(p1, t("Image"), [N_("28×28 model input"), N_("full image, grey"), N_("full image, colour (RGB)")],
+                       format_func=t, **linked("play.source"))
+    preset = selectbox(p2, t("Kernel"), [*ops.KERNEL_PRESETS, N_("custom")], index=4, format_func=t,
+                           **linked("play.preset"))
     size = p2.select_slider(t("Kernel size"), [1, 3, 5, 7], 3, **linked("play.size"), disabled=preset == "custom")
     stride = p3.slider(t("Stride"), 1, 4, 1, **linked("play.stride"))
-    pad_mode = p3.radio(t("Padding"), ["valid", "same", N_("explicit zeros")], horizontal=True, format_func=t,
-                        **linked("play.padmode"))
+    pad_mode = radio(p3, t("Padding"), ["valid", "same", N_("explicit zeros")], horizontal=True, format_func=t,
+                         **linked("play.padmode"))
     pad = p3.slider(t("Zeros on each side"), 0, 4, 1, **linked("play.pad")) if pad_mode == "explicit zeros" \
         else pad_mode
     if preset == "custom":
@@ -188,8 +188,8 @@ def full_image_section(inspector, choice, ink_image, setup):
         st.markdown(t("Convolutions don't care about image size: the same trained filters run over your whole "
                       "image (the dense classifier can't, it needs exactly 28×28). Rows and columns below are at "
                       "the image's resolution, not the model's."))
-        big_layer = st.segmented_control(t("Layer"), inspector.names, default=inspector.names[0],
-                                         **linked("photo.layer"), required=True) if len(inspector.names) <= 12 else \
+        big_layer = segmented_control(st, t("Layer"), inspector.names, default=inspector.names[0],
+                                          **linked("photo.layer"), required=True) if len(inspector.names) <= 12 else \
             selectbox(st, t("Layer"), inspector.names, **linked("photo.layer"))
         if ink_image is not None:          # a shipped CNN: the cleaned ink image, as the 28×28 view was made from
             ink = limit_size((ink_image[..., None] * 255).astype(np.uint8).repeat(3, -1), 384)

@@ -13,6 +13,7 @@ from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.links import LINK
 from dlviz.ui.live import live_gan_view, live_tab_label
 from dlviz.ui.shell import enter_app
+from dlviz.ui.widgets import radio, segmented_control
 
 enter_app()
 KIND = {"dcgan": "DCGAN", "wgan_gp": "WGAN-GP"}
@@ -138,10 +139,10 @@ def chosen_z(latent_dim: int) -> tuple[np.ndarray, int]:
 @st.fragment
 def sliders_section(sampler, records):
     z, index = chosen_z(sampler.latent_dim)
-    mode = st.radio(t("Move along"), [N_("principal directions"), N_("raw dimensions")], horizontal=True,
-                    format_func=t, **keep("gan.slider_mode", "principal directions"),
-                    help=t("Principal directions: latent directions that change the images the most (the top "
-                           "principal components of 2,000 samples, regressed on z at training time)."))
+    mode = radio(st, t("Move along"), [N_("principal directions"), N_("raw dimensions")], horizontal=True,
+                     format_func=t, **keep("gan.slider_mode", "principal directions"),
+                     help=t("Principal directions: latent directions that change the images the most (the top "
+                            "principal components of 2,000 samples, regressed on z at training time)."))
     if mode == "principal directions":
         dirs = np.asarray(records["latent_directions"][:4])
         names = [t("direction {i} ({e:.0%} of the image variance)", i=i + 1, e=e)
@@ -301,8 +302,8 @@ if not cards:
                  command=f"python -m dlviz.train gan --loss dcgan --dataset {dataset} --data PATH"))
     st.stop()
 by_name = {c.name: c for c in cards}
-name = st.segmented_control(t("Model"), list(by_name), format_func=lambda n: label(by_name[n]),
-                            default=cards[0].name, key=f"gan.model.{dataset}", bind=LINK, required=True)
+name = segmented_control(st, t("Model"), list(by_name), format_func=lambda n: label(by_name[n]),
+                             default=cards[0].name, key=f"gan.model.{dataset}", bind=LINK, required=True)
 card = by_name[name]
 sampler, records = loaded(cached_sampler, name), loaded(cached_records, name)
 if sampler is None or records is None:

@@ -8,6 +8,7 @@ from dlviz.ui.input_picker import dataset_selector, input_with_view
 from dlviz.ui.links import linked
 from dlviz.ui.models import SHIPPED, adapted_input, model_setup, model_source_selector
 from dlviz.ui.shell import enter_app
+from dlviz.ui.widgets import radio, selectbox
 
 enter_app()
 INPUT = N_("the 28×28 input")
@@ -18,9 +19,9 @@ def pooling_section(image, maps, conv_layers):
     """Settings, the four outputs side by side, and the numbers; reruns alone when its widgets change.
     image: (H, W) in [0, 1]; conv_layers: the names in `maps` offered for pooling."""
     s1, s2, s3 = st.columns([2, 2, 3])
-    source = s1.selectbox(t("Feature map to pool"), [INPUT, *conv_layers], index=1,
-                          format_func=lambda s: t(s) if s == INPUT else s, **linked("pool.source"),
-                          help=t("Networks pool feature maps; the raw input is here for comparison."))
+    source = selectbox(s1, t("Feature map to pool"), [INPUT, *conv_layers], index=1,
+                           format_func=lambda s: t(s) if s == INPUT else s, **linked("pool.source"),
+                           help=t("Networks pool feature maps; the raw input is here for comparison."))
     if source == INPUT:
         x = image.astype("float64")
     else:
@@ -31,10 +32,10 @@ def pooling_section(image, maps, conv_layers):
     p1, p2, p3 = st.columns(3)
     size = p1.slider(t("Pool size"), 2, 4, 2, **linked("pool.size"))
     stride = p2.slider(t("Stride"), 1, 4, size, **linked("pool.stride"))
-    padding = p3.radio(t("Padding"), ["valid", "same"], horizontal=True, **linked("pool.padding"))
-    kernel_name = s3.selectbox(t("Strided convolution kernel"), ["box blur", "gaussian", "sobel x", "laplacian"],
-                               format_func=t, **linked("pool.kernel"),
-                               help=t("box blur = average pooling, computed as a convolution."))
+    padding = radio(p3, t("Padding"), ["valid", "same"], horizontal=True, **linked("pool.padding"))
+    kernel_name = selectbox(s3, t("Strided convolution kernel"), ["box blur", "gaussian", "sobel x", "laplacian"],
+                                format_func=t, **linked("pool.kernel"),
+                                help=t("box blur = average pooling, computed as a convolution."))
 
     kernel = ops.kernel_preset(kernel_name, size) if size % 2 else np.full((size, size), 1.0 / size**2)
     if size % 2 == 0 and kernel_name != "box blur":

@@ -11,7 +11,7 @@ from dlviz.ui.input_picker import input_picker
 from dlviz.ui.links import linked
 from dlviz.ui.models import cached_model
 from dlviz.ui.shell import enter_app
-from dlviz.ui.widgets import selectbox
+from dlviz.ui.widgets import segmented_control, selectbox
 
 enter_app()
 
@@ -192,8 +192,8 @@ st.title(t("U-Net"))
 st.caption(t("Segmentation labels every pixel. A U-Net shrinks the image to see what is there (contracting path), "
              "grows it back to say where (expanding path), and copies each early map across to the matching late "
              "one (skip connections) so the outlines stay sharp."))
-mode = st.segmented_control(t("What to segment"), list(TASKS), format_func=lambda k: t(TASKS[k][0]),
-                            default="digits", **linked("unet.mode", persist=False), required=True) or "digits"
+mode = segmented_control(st, t("What to segment"), list(TASKS), format_func=lambda k: t(TASKS[k][0]),
+                             default="digits", **linked("unet.mode", persist=False), required=True) or "digits"
 title, unet_name, noskip_name, names, colors = TASKS[mode]
 unet = segmenter_or_stop(unet_name)
 noskip = segmenter_or_stop(noskip_name) if noskip_name else None

@@ -103,7 +103,7 @@ def test_a_deep_link_on_a_fresh_server_shows_the_app_with_its_view(lecture):
     assert font >= 20, "presenter mode enlarges the type"
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "lecture_deep_link_ko_presenter.png"))
-    lecture.scroll_under_header(page.locator('[data-testid="stPlotlyChart"]').nth(1))
+    lecture.scroll_under_header(page.locator('[data-testid="stPlotlyChart"]:visible').nth(1))
     page.screenshot(path=str(ARTIFACTS / "lecture_pooling_charts_presenter.png"))
     assert not lecture.js_errors, lecture.js_errors
 
@@ -147,7 +147,7 @@ def test_a_korean_browser_starts_in_korean(browser, server):
 
 def test_png_button_and_exports_download_the_view(lecture):
     page = lecture.page
-    chart = page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".modebar-container")).first
+    chart = page.locator('[data-testid="stPlotlyChart"]:visible').filter(has=page.locator(".modebar-container")).first
     chart.scroll_into_view_if_needed()
     chart.hover()
     button = chart.locator('.modebar-btn[data-title*="png" i]').first

@@ -48,7 +48,7 @@ def side_by_side(digit: str, left: float, width: float = 0.36) -> list[list[tupl
 
 
 def legend_of(app: App, chart_index: int = 0) -> list[str]:
-    charts = app.page.locator('[data-testid="stPlotlyChart"]')
+    charts = app.page.locator('[data-testid="stPlotlyChart"]:visible')
     return [t.strip() for t in charts.nth(chart_index).locator(".legendtext").all_text_contents()]
 
 

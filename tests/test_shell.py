@@ -96,9 +96,13 @@ def test_a_sessions_first_run_sends_one_hidden_chart_so_the_browser_loads_plotly
               "st.slider('n', 0, 5, key='n')\n")
     at = AppTest.from_string(script).run()
     assert not at.exception
+    layout = {i: (c.type, getattr(c, "key", None)) for i, c in at.main.children.items()}
+    assert layout == {0: ("flex_container", CHART_BUNDLE_KEY), 1: ("slider", "n")}
     charts = at.get("plotly_chart")
     assert len(charts) == 1 and CHART_BUNDLE_KEY in charts[0].proto.id
     styles = [h.proto.body for h in at.get("html")]
     assert any(f".st-key-{CHART_BUNDLE_KEY}" in s and "display: none" in s for s in styles)
-    at.slider[0].set_value(3).run()             # later runs of the session: nothing more
-    assert not at.exception and not at.get("plotly_chart") and not at.get("html")
+    at.slider[0].set_value(3).run()             # later runs: the hidden container stays (so the slider keeps its
+    assert not at.exception and not at.get("plotly_chart")      # place in the page), without the chart
+    assert [h.proto.body for h in at.get("html")] == styles
+    assert {i: (c.type, getattr(c, "key", None)) for i, c in at.main.children.items()} == layout

@@ -48,7 +48,7 @@ class CategoricalCode(layers.Layer):
         self.categories = categories
 
     def call(self, z):
-        return keras.ops.one_hot(keras.ops.argmax(z[:, :self.categories], axis=-1), self.categories)
+        return keras.ops.one_hot(code_of(z, self.categories), self.categories)
 
     def get_config(self):
         return {**super().get_config(), "categories": self.categories}

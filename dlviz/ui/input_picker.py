@@ -32,7 +32,7 @@ from dlviz.i18n import N_, t
 from dlviz.inputs import (MAX_BYTES, MAX_PIXELS, MAX_SIDE, SUPPORTED_FORMATS, ChosenInput, EmptyInputError, InputError,
                           SampleSet, Stages, canvas_to_rgb, choice_from_url, decode_upload, model_view,
                           limit_size, sample_index_from_url)
-from dlviz.ui.widgets import selectbox
+from dlviz.ui.widgets import segmented_control, selectbox
 
 INPUT = "dlviz.input"
 DATASET = "dlviz.dataset"
@@ -52,8 +52,9 @@ def dataset_selector(label: str | None = None) -> str:
         st.session_state[DATASET] = st.session_state["dlviz.dataset.widget"]
 
     st.session_state["dlviz.dataset.widget"] = st.session_state[DATASET]
-    choice = st.segmented_control(label or t("Dataset"), keys, format_func=lambda k: t(DATASETS[k].title),
-                                  key="dlviz.dataset.widget", on_change=remember, required=True)
+    choice = segmented_control(st, label or t("Dataset"), keys, format_func=lambda k: t(DATASETS[k].title),
+                               key="dlviz.dataset.widget", on_change=remember, required=True,
+                               fallback=st.session_state[DATASET])
     st.query_params["dataset"] = choice
     return choice
 

@@ -24,6 +24,7 @@ from dlviz.i18n import t
 from dlviz.live import cnn, gan2d, latent
 from dlviz.live.runner import (FAILED, FINISHED, PAUSED, QUEUED, RUNNING, STARTING, STOPPED, POOL, LiveRun,
                                SessionRun, Snapshot)
+from dlviz.ui.widgets import radio, selectbox
 
 RUN = "dlviz.live.run"              # the session's SessionRun
 START = "dlviz.live.start"          # a Start click's request: the kind of view to start a run in
@@ -221,14 +222,14 @@ def live_cnn_view(dataset: str, image: np.ndarray) -> None:
                   "the first layer's kernels, what they make of your input, and its prediction, several times a "
                   "second.", n=2000, title=ds.title))
     c1, c2, c3, c4 = st.columns([2, 2, 3, 2])
-    architecture = c1.radio(t("Network"), cnn.ARCHITECTURES, key="live.cnn.arch",
-                            format_func=lambda a: {"cnn": t("CNN (2 conv layers)"),
-                                                   "dense": t("Dense (no convolutions)")}[a])
+    architecture = radio(c1, t("Network"), cnn.ARCHITECTURES, key="live.cnn.arch",
+                             format_func=lambda a: {"cnn": t("CNN (2 conv layers)"),
+                                                    "dense": t("Dense (no convolutions)")}[a])
     shuffled = c1.toggle(t("Shuffle the pixels"), key="live.cnn.shuffle",
                          help=t("One fixed random permutation of the 784 pixel positions, the same for every "
                                 "training image and for your input."))
-    optimizer = c2.selectbox(t("Optimizer"), list(cnn.OPTIMIZERS), index=2, key="live.cnn.opt",
-                             format_func=lambda o: t(cnn.OPTIMIZERS[o]))
+    optimizer = selectbox(c2, t("Optimizer"), list(cnn.OPTIMIZERS), index=2, key="live.cnn.opt",
+                              format_func=lambda o: t(cnn.OPTIMIZERS[o]))
     lr_key = f"live.cnn.lr.{optimizer}"
     learning_rate = c3.select_slider(t("Learning rate"), cnn.LEARNING_RATES, value=cnn.DEFAULT_LR[optimizer],
                                      key=lr_key, help=t("Changes apply while it trains."))
@@ -313,8 +314,8 @@ def live_latent_view(dataset: str) -> None:
     st.markdown(t("Train a 2-D autoencoder or VAE **from random weights** on {n:,} {title} images and watch "
                   "the {m} test images' codes sort themselves by class.", n=2000, title=ds.title, m=500))
     c1, c2, c3 = st.columns([2, 3, 2])
-    kind = c1.radio(t("Model"), latent.KINDS, key="live.latent.kind", horizontal=True,
-                    format_func=lambda k: {"vae": t("VAE"), "ae": t("Autoencoder")}[k])
+    kind = radio(c1, t("Model"), latent.KINDS, key="live.latent.kind", horizontal=True,
+                     format_func=lambda k: {"vae": t("VAE"), "ae": t("Autoencoder")}[k])
     beta = c2.slider(t("β, the weight of the KL term"), 0.0, 5.0, 1.0, 0.1, key="live.latent.beta",
                      disabled=kind != "vae", help=t("Loss = reconstruction + β·KL. Changes apply while it trains."))
     learning_rate = c3.select_slider(t("Learning rate"), (0.0003, 0.001, 0.003, 0.01), value=0.001,
@@ -377,8 +378,8 @@ def live_gan_view() -> None:
                   "discriminator's P(real) (the critic's score for WGAN-GP); arrows: where the generator's loss "
                   "pushes each generated point."))
     c1, c2, c3 = st.columns([3, 2, 2])
-    target = c1.radio(t("Target distribution"), gan2d.TARGETS, key="live.gan.target", horizontal=True,
-                      format_func=lambda k: t(TARGET_NAMES[k]))
+    target = radio(c1, t("Target distribution"), gan2d.TARGETS, key="live.gan.target", horizontal=True,
+                       format_func=lambda k: t(TARGET_NAMES[k]))
     learning_rate = c2.select_slider(t("Learning rate"), (0.0001, 0.0003, 0.001, 0.003), value=0.001,
                                      key="live.gan.lr", help=t("Changes apply while it trains."))
     seed = c3.number_input(t("Seed"), 0, 9999, 0, key="live.gan.seed")

@@ -15,6 +15,7 @@ from dlviz.inputs import InputError
 from dlviz.inputs.adapt import RECIPES, SCALINGS, adapt
 from dlviz.ui.input_picker import input_picker
 from dlviz.user_model import MAX_MODEL_BYTES, UserModel, UserModelError, class_names, load_user_model
+from dlviz.ui.widgets import radio, segmented_control
 
 
 @st.cache_resource(show_spinner="Loading the trained network…")
@@ -71,8 +72,8 @@ def model_source_selector() -> str:
     st.session_state["dlviz.model.source.widget"] = st.session_state[SOURCE]
     labels = {SHIPPED: t("Shipped CNN (MNIST / Fashion-MNIST)"), YOURS: t("Your model (.keras)"),
               BACKBONE: t("MobileNetV2 (ImageNet photos)")}
-    return st.segmented_control(t("Model"), list(labels), format_func=labels.get, required=True,
-                                key="dlviz.model.source.widget", on_change=remember)
+    return segmented_control(st, t("Model"), list(labels), format_func=labels.get, required=True,
+                             key="dlviz.model.source.widget", on_change=remember, fallback=st.session_state[SOURCE])
 
 
 def _load_upload(upload) -> None:
@@ -126,17 +127,17 @@ def user_model_setup() -> Setup:
     st.caption(t("**{name}**: input {h}×{w}×{c}, {n} outputs, {p:,} parameters. Kept for this browser session "
                  "only.", name=model.name, h=h, w=w, c=c, n=model.classes, p=model.params))
     c1, c2, c3 = st.columns([2, 3, 4])
-    scaling = c1.radio(t("Input values"), SCALINGS, index=SCALINGS.index(model.scaling),
-                       key=f"dlviz.user_model.scaling.{model.digest}",
-                       help=t("The range the model was trained on: pixels / 255 → [0, 1], ×2 − 1 → [-1, 1], raw "
-                              "0–255. A model starting with Rescaling(1/255) wants 0–255 (preselected)."))
+    scaling = radio(c1, t("Input values"), SCALINGS, index=SCALINGS.index(model.scaling),
+                        key=f"dlviz.user_model.scaling.{model.digest}",
+                        help=t("The range the model was trained on: pixels / 255 → [0, 1], ×2 − 1 → [-1, 1], "
+                               "raw 0–255. A model starting with Rescaling(1/255) wants 0–255 (preselected)."))
     recipe_names = {"mnist": t("digit recipe (MNIST)"), "fashion": t("garment recipe (Fashion-MNIST)"),
                     "whole image": t("whole image, resized")}
     default = "mnist" if c == 1 and max(h, w) <= 64 else "whole image"
-    recipe = c2.radio(t("Fit the input by"), RECIPES, index=RECIPES.index(default), format_func=recipe_names.get,
-                      key=f"dlviz.user_model.recipe.{model.digest}",
-                      help=t("Digit and garment recipes find the object, crop and centre it as the datasets did, "
-                             "then resize to the model's input; 'whole image' centre-crops and resizes the picture."))
+    recipe = radio(c2, t("Fit the input by"), RECIPES, index=RECIPES.index(default), format_func=recipe_names.get,
+                       key=f"dlviz.user_model.recipe.{model.digest}",
+                       help=t("Digit and garment recipes find the object, crop and centre it as the datasets did, "
+                              "then resize to the model's input; 'whole image' centre-crops and resizes the picture."))
     text = c3.text_area(t("Class names (comma-separated, in output order)"), "",
                         key=f"dlviz.user_model.classes.{model.digest}", height=68,
                         placeholder="airplane, automobile, bird, …")

@@ -78,19 +78,21 @@ async def start_up_with_server(_app):
 
 
 def load_chart_bundle() -> None:
-    """On a session's first run, before anything slow: one empty Plotly chart in a hidden container.
+    """Every run: a hidden container at the top of the page; on a session's first run, one tiny Plotly chart in it.
 
     The browser fetches and parses Plotly's 4.7 MB bundle only when a page's first chart arrives (~1.8 s on this
     machine); with this chart in the run's first messages it does so while the server is still importing
-    TensorFlow and loading the page's model. A plain dict, so the export wrapper (`dlviz.ui.charts`) skips it;
-    the next rerun drops it."""
-    if st.session_state.get(CHART_BUNDLE):
-        return
-    st.session_state[CHART_BUNDLE] = True
-    st.html(f"<style>.st-key-{CHART_BUNDLE_KEY} {{display: none}}</style>")
+    TensorFlow and loading the page's model. The container itself is sent on every run: the browser tells
+    elements apart by their position, and a container that vanished after the first run would shift every element
+    below it, remounting the drawing canvas (a drawn digit lost) and every chart. A plain dict, so the export
+    wrapper (`dlviz.ui.charts`) skips the chart."""
+    st.html(f"<style>.st-key-{CHART_BUNDLE_KEY} {{display: none}}</style>")      # a style only: takes no place
     with st.container(key=CHART_BUNDLE_KEY):
+        if st.session_state.get(CHART_BUNDLE):
+            return
+        st.session_state[CHART_BUNDLE] = True
         st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 10}},
-                        config={"staticPlot": True}, key=f"{CHART_BUNDLE_KEY}-chart")
+                        config={"staticPlot": True, "displayModeBar": False}, key=f"{CHART_BUNDLE_KEY}-chart")
 
 
 def keep_keras_session() -> bool:
