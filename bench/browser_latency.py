@@ -47,7 +47,9 @@ SCENARIOS = [
 WATCH = """
 () => {
   const main = document.querySelector('[data-testid="stMain"]');
-  const charts = () => [...main.querySelectorAll('[data-testid="stPlotlyChart"]')];
+  // the page's charts, not the hidden one that only loads Plotly early (dlviz.ui.shell.load_chart_bundle)
+  const charts = () => [...main.querySelectorAll('[data-testid="stPlotlyChart"]')]
+      .filter(c => !c.closest('.st-key-dlviz-chart-bundle'));
   const figureOf = (c) => { const g = c.querySelector('.js-plotly-plot');
       return g && g.querySelector('.main-svg') && g._fullData && g._fullData.length ? g : null; };
   const first = charts();
@@ -96,7 +98,7 @@ def settle(page, quiet_ms: int = 600, timeout: float = 20.0) -> None:
 
 def run_scenario(page, base: str, path: str, label: str, tab: str | None, steps: int) -> dict:
     page.goto(base + path)
-    page.wait_for_selector('[data-testid="stPlotlyChart"] .main-svg', timeout=90_000)
+    page.wait_for_selector('[data-testid="stPlotlyChart"]:visible .main-svg', timeout=90_000)
     if tab:
         page.get_by_role("tab", name=tab).click()
         settle(page)
