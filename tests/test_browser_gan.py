@@ -57,7 +57,7 @@ def app(tmp_path_factory):
 
 
 def plot_count(app: App) -> int:
-    return app.page.locator(".js-plotly-plot").count()
+    return app.page.locator(".js-plotly-plot:not(.st-key-dlviz-chart-bundle *)").count()
 
 
 def clickable_tiles(app: App) -> int:
@@ -83,7 +83,7 @@ def press(app: App, locator, key: str, times: int) -> None:
 
 def test_page_renders_samples_and_a_slider_changes_the_count(app):
     ARTIFACTS.mkdir(exist_ok=True)
-    app.wait_until("() => document.querySelectorAll('.js-plotly-plot').length >= 1")
+    app.wait_until("() => document.querySelectorAll('.js-plotly-plot:not(.st-key-dlviz-chart-bundle *)').length >= 1")
     assert clickable_tiles(app) == 32
     assert "IS **" not in app.main_text() and "IS " in app.main_text()       # markdown rendered, not raw
     press(app, slider_input(app, "Samples"), "ArrowRight", 4)
@@ -96,8 +96,8 @@ def test_page_renders_samples_and_a_slider_changes_the_count(app):
 
 def test_a_latent_slider_changes_the_moved_image(app):
     app.open_tab("Latent sliders")
-    app.wait_until("() => document.querySelectorAll('.js-plotly-plot').length >= 2")
-    moved = app.page.locator(".js-plotly-plot").first
+    app.wait_until("() => document.querySelectorAll('.js-plotly-plot:not(.st-key-dlviz-chart-bundle *)').length >= 2")
+    moved = app.page.locator(".js-plotly-plot:not(.st-key-dlviz-chart-bundle *)").first
     before = moved.screenshot()
     press(app, app.page.get_by_role("slider").nth(0), "ArrowRight", 10)      # +1.0 along direction 1
     after = moved.screenshot()
@@ -154,7 +154,8 @@ def test_a_class_conditional_model_draws_one_row_per_class_code(app):
     app.act(app.page.locator('[data-testid="stButtonGroup"]').get_by_text("Class-conditional DCGAN").click)
     app.wait_until("() => document.body.innerText.includes('trained with the labels')")
     app.act(app.page.get_by_text("One row per class code").click)
-    app.wait_until("() => [...document.querySelectorAll('.gtitle')].some(t => t.textContent.startsWith('row c: code c'))")
+    app.wait_until("() => [...document.querySelectorAll('.gtitle')]"
+                   ".some(t => t.textContent.startsWith('row c: code c'))")
     app.wait_until("() => document.body.innerText.includes('code c makes class c')")
     app.full_screenshot(ARTIFACTS / "gan_class_rows.png")
     assert clickable_tiles(app) == 0            # the rows are a picture, not the clickable sample grid
