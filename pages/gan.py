@@ -86,6 +86,8 @@ def label(card) -> str:
         return t("Collapsed DCGAN")
     if card.entry["config"].get("labelled_code"):
         return t("Class-conditional DCGAN")
+    if card.entry["config"].get("categories"):
+        return t("DCGAN with an InfoGAN code")
     return KIND[card.entry["loss"]]
 
 
@@ -234,8 +236,9 @@ def timeline_section(cards, dataset):
         if card.entry["loss"] == "dcgan":
             series = {k: v for k, v in series.items() if k in ("d_loss", "g_loss")}
         snap = list(steps).index(step)
-        col.plotly_chart(gfig.sample_grid(rec["snapshot_grids"][snap], 6, title=t("{title}: step {step}", title=label(card), step=step),
-                                          height=330), key=f"gan.tl.grid.{card.name}")
+        col.plotly_chart(gfig.sample_grid(rec["snapshot_grids"][snap], 6, height=330,
+                                          title=t("{title}: step {step}", title=label(card), step=step)),
+                         key=f"gan.tl.grid.{card.name}")
         col.plotly_chart(gfig.loss_curves(rec["loss_steps"], series, step, int(rec["loss_steps"][-1]),
                                           height=250), key=f"gan.tl.loss.{card.name}")
     st.caption(t("The same 36 latent vectors at each recorded point. DCGAN's losses are a tug of war that need not "
