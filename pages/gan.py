@@ -111,8 +111,10 @@ def code_section(sampler, name, seed, psi):
 @st.fragment
 def samples_section(sampler, name):
     c1, c2, c3 = st.columns(3)
+    # the toggle sits below the sliders; while it is on, the count does not apply
+    by_code = bool(sampler.categories) and st.session_state.get("gan.by_code", kept("gan.by_code", False))
     seed = c1.number_input(t("Seed"), 0, 10**6, **keep("gan.seed", 0))
-    count = c2.slider(t("Samples"), 1, 64, **keep("gan.count", 32))
+    count = c2.slider(t("Samples"), 1, 64, disabled=by_code, **keep("gan.count", 32))
     psi = c3.slider(t("Truncation ψ"), 0.1, 1.0, step=0.05, **keep("gan.psi", 1.0),
                     help=t("z' = ψ·z pulls every latent vector toward the mean: smaller ψ, more typical but less "
                            "varied samples (the truncation trick of BigGAN/StyleGAN)."))

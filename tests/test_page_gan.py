@@ -177,6 +177,7 @@ def test_a_class_conditional_gan_is_listed_after_the_unconditional_ones_and_draw
     at.toggle(key="gan.by_code").set_value(True).run()
     ok(at)
     assert any(title.startswith("row c: code c") for title in chart_titles(at))
+    assert at.slider(key="gan.count").disabled          # the rows always show the seed's first 8 samples
     assert "code c makes class c" in text_of(at)
     st.cache_resource.clear()          # later tests must not see this copy's models
     st.cache_data.clear()
