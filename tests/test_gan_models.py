@@ -1,5 +1,6 @@
 """The GAN family: shapes and ranges, the training step, the gradient penalty, weights round trip, training CLI."""
 import json
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -89,18 +90,27 @@ def test_weights_round_trip_restores_the_generator_exactly(tmp_path):
     np.testing.assert_array_equal(a.critic(a.generator(z)).numpy(), b.critic(a.generator(z)).numpy())
 
 
-def test_training_cli_writes_weights_records_and_judged_metrics(tmp_path):
+def tiny_run_args(tmp_path, loss: str = "dcgan", n_train: int = 128, n_test: int = 60, batch: int = 16,
+                  eval_samples: int = 200) -> tuple[list[str], Path]:
+    """`python -m dlviz.train` arguments of a tiny GAN on a fake MNIST file, and its output folder; skips the test
+    when the judge CNN is not in pretrained/."""
     from tests.conftest import write_fake_dataset
-    from dlviz import train
 
     if not (registry.PRETRAINED_DIR / "cnn_mnist.weights.h5").is_file():
         pytest.skip("the judge cnn_mnist is not in pretrained/")
-    data = write_fake_dataset(tmp_path / "mnist.npz", n_train=128, n_test=60)
+    data = write_fake_dataset(tmp_path / "mnist.npz", n_train=n_train, n_test=n_test)
     out = tmp_path / "pt"
-    assert train.main(["gan", "--loss", "wgan_gp", "--dataset", "mnist", "--data", str(data), "--steps", "40",
-                       "--batch-size", "16", "--latent-dim", "8", "--gen-filters", "8", "--disc-filters", "8",
-                       "--n-critic", "1", "--snapshots", "12", "--checkpoint-every", "20", "--eval-samples", "200",
-                       "--no-xla", "--out", str(out)]) == 0
+    return ["gan", "--loss", loss, "--dataset", "mnist", "--data", str(data), "--batch-size", str(batch),
+            "--latent-dim", "8", "--gen-filters", "8", "--disc-filters", "8", "--eval-samples", str(eval_samples),
+            "--no-xla", "--out", str(out)], out
+
+
+def test_training_cli_writes_weights_records_and_judged_metrics(tmp_path):
+    from dlviz import train
+
+    common, out = tiny_run_args(tmp_path, loss="wgan_gp")
+    assert train.main(common + ["--steps", "40", "--n-critic", "1", "--snapshots", "12",
+                                "--checkpoint-every", "20"]) == 0
     entry = json.loads((out / "manifest.json").read_text())["models"]["gan_wgan_gp_mnist"]
     assert entry["latent_dim"] == 8 and entry["output_range"] == [-1.0, 1.0] and entry["complete"]
     assert entry["command"].startswith("python -m dlviz.train gan --loss wgan_gp")
@@ -119,16 +129,9 @@ def test_training_cli_writes_weights_records_and_judged_metrics(tmp_path):
 
 
 def test_a_resumed_run_keeps_the_first_stages_records_and_saves_the_averaged_generator(tmp_path):
-    from tests.conftest import write_fake_dataset
     from dlviz import train
 
-    if not (registry.PRETRAINED_DIR / "cnn_mnist.weights.h5").is_file():
-        pytest.skip("the judge cnn_mnist is not in pretrained/")
-    data = write_fake_dataset(tmp_path / "mnist.npz", n_train=128, n_test=60)
-    out = tmp_path / "pt"
-    common = ["gan", "--loss", "dcgan", "--dataset", "mnist", "--data", str(data), "--batch-size", "16",
-              "--latent-dim", "8", "--gen-filters", "8", "--disc-filters", "8", "--eval-samples", "200",
-              "--no-xla", "--out", str(out)]
+    common, out = tiny_run_args(tmp_path)
     assert train.main(common + ["--steps", "20", "--snapshots", "5", "--checkpoint-every", "20"]) == 0
     first = registry.load_extra("gan_dcgan_mnist", "records", out)
     first_losses = np.array(first["loss_d_loss"])
@@ -212,16 +215,10 @@ def test_an_infogan_code_is_read_from_z_and_told_back_by_a_head_sharing_the_disc
 
 
 def test_the_cli_records_the_code_in_the_config_and_a_collapse_run_from_it_drops_the_codes_loss(tmp_path):
-    from tests.conftest import write_fake_dataset
     from dlviz import train
 
-    if not (registry.PRETRAINED_DIR / "cnn_mnist.weights.h5").is_file():
-        pytest.skip("the judge cnn_mnist is not in pretrained/")
-    data = write_fake_dataset(tmp_path / "mnist.npz", n_train=64, n_test=30)
-    out = tmp_path / "pt"
-    common = ["gan", "--loss", "dcgan", "--dataset", "mnist", "--data", str(data), "--batch-size", "8",
-              "--latent-dim", "8", "--gen-filters", "8", "--disc-filters", "8", "--eval-samples", "100",
-              "--snapshots", "2", "--no-xla", "--out", str(out)]
+    common, out = tiny_run_args(tmp_path, n_train=64, n_test=30, batch=8, eval_samples=100)
+    common += ["--snapshots", "2"]
     assert train.main(common + ["--steps", "4", "--categories", "3", "--info-weight", "0.5"]) == 0
     assert train.main(common + ["--steps", "2", "--collapse", "--init-from", "gan_dcgan_mnist", "--name", "c"]) == 0
     models = json.loads((out / "manifest.json").read_text())["models"]
