@@ -106,3 +106,41 @@ def test_a_sessions_first_run_sends_one_hidden_chart_so_the_browser_loads_plotly
     assert not at.exception and not at.get("plotly_chart")      # place in the page), without the chart
     assert [h.proto.body for h in at.get("html")] == styles
     assert {i: (c.type, getattr(c, "key", None)) for i, c in at.main.children.items()} == layout
+
+
+def test_charts_build_while_the_start_up_thread_imports_tensorflow():
+    """A fresh server's first session draws its hidden chart while the lifespan's thread is importing TensorFlow,
+    which imports pandas; Plotly looks pandas up in `sys.modules` and failed on the half-imported module (CI:
+    every first run of a fresh server could die). A fresh interpreter builds charts in a loop until the
+    thread is done; none may fail."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    script = """
+import asyncio, sys, threading, time
+import plotly.io
+from plotly.tools import return_figure_from_figure_or_data
+from dlviz.ui import shell
+assert "pandas" not in sys.modules      # else this test proves nothing
+
+async def serve():
+    async with shell.start_up_with_server(None):
+        thread = next(t for t in threading.enumerate() if t.name == "dlviz-start-up")
+        n = 0
+        while thread.is_alive():
+            fig = return_figure_from_figure_or_data({"data": [{"type": "scatter", "x": [0], "y": [0]}]}, True)
+            plotly.io.to_json(fig, validate=False)
+            n += 1
+            time.sleep(0.002)     # a tight loop would hold the GIL and stall the import for a minute
+        thread.join()
+        print(n)
+asyncio.run(serve())
+"""
+    root = Path(__file__).resolve().parent.parent
+    env = {**os.environ, "PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "2", "TF_ENABLE_ONEDNN_OPTS": "0"}
+    done = subprocess.run([sys.executable, "-c", script], cwd=root, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert int(done.stdout.split()[-1]) > 50        # charts really were built while the import ran

@@ -72,7 +72,15 @@ async def start_up_with_server(_app):
     """The lifespan of app.py's `st.App`: `start_up` begins in a thread as soon as the server starts, so the
     TensorFlow import (~2 s) overlaps the browser's first page load instead of following it. The first session's
     script waits in `start_up` (its lock) for whatever is left; if the import fails there, it fails again in
-    that script, visibly."""
+    that script, visibly.
+
+    Plotly peeks into `sys.modules` for pandas and PIL.Image while it builds a chart (to recognise their types);
+    the TensorFlow import brings both in, and half-imported by that thread they would fail the hidden chart of a
+    session's first run (`load_chart_bundle`: "partially initialized module 'pandas' has no attribute 'Series'").
+    So they are imported here, before the thread starts (~0.15 s, before any session exists)."""
+    import pandas  # noqa: F401
+    import PIL.Image  # noqa: F401
+
     threading.Thread(target=start_up, name="dlviz-start-up", daemon=True).start()
     yield
 
