@@ -144,3 +144,40 @@ asyncio.run(serve())
                           timeout=120)
     assert done.returncode == 0, done.stderr[-3000:]
     assert int(done.stdout.split()[-1]) > 50        # charts really were built while the import ran
+
+
+def test_tracing_one_function_per_batch_size_does_not_warn_of_retracing(caplog):
+    """The model wrappers trace one fixed-signature function per batch size from one line of code; TensorFlow
+    warned of "excessive retracing" for that (dozens of lines in the server log). Still warned before the filter,
+    silent after it."""
+    import logging
+
+    import tensorflow as tf
+
+    from dlviz.ui.shell import _BucketTracingFilter, quiet_bucket_tracing
+
+    def trace_buckets():
+        for b in (1, 2, 3, 4, 5, 6, 7):
+            f = tf.function(lambda x: x * 2, input_signature=[tf.TensorSpec((b,), tf.float32)])
+            f(tf.zeros((b,)))
+
+    logger = tf.get_logger()
+    kept = list(logger.filters)
+    for f in kept:
+        logger.removeFilter(f)
+    try:
+        with caplog.at_level(logging.WARNING, logger=logger.name):
+            trace_buckets()
+        assert any("retracing" in r.getMessage() for r in caplog.records)      # TensorFlow still says it
+        caplog.clear()
+        quiet_bucket_tracing()
+        quiet_bucket_tracing()                                                   # once, however often called
+        assert sum(isinstance(f, _BucketTracingFilter) for f in logger.filters) == 1
+        with caplog.at_level(logging.WARNING, logger=logger.name):
+            trace_buckets()
+        assert not any("retracing" in r.getMessage() for r in caplog.records)
+    finally:
+        for f in list(logger.filters):
+            logger.removeFilter(f)
+        for f in kept:
+            logger.addFilter(f)

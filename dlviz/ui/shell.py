@@ -59,6 +59,7 @@ def start_up() -> None:
         import tensorflow  # noqa: F401
 
         keep_keras_session()
+        quiet_bucket_tracing()
         gc.collect()
         gc.freeze()
         # A fragment rerun does not run app.py (and may run on another thread): t() then asks the session.
@@ -101,6 +102,25 @@ def load_chart_bundle() -> None:
         st.session_state[CHART_BUNDLE] = True
         st.plotly_chart({"data": [{"type": "scatter", "x": [0], "y": [0]}], "layout": {"height": 10}},
                         config={"staticPlot": True, "displayModeBar": False}, key=f"{CHART_BUNDLE_KEY}-chart")
+
+
+class _BucketTracingFilter:
+    """Drops TensorFlow's "N out of the last M calls to <function> triggered tf.function retracing" warning."""
+
+    def filter(self, record) -> bool:
+        return "triggered tf.function retracing" not in record.getMessage()
+
+
+def quiet_bucket_tracing() -> None:
+    """Silence a warning that is wrong for dlviz: the model wrappers (`dlviz.coder`, `dlviz.gan_sampler`,
+    `dlviz.explain`, `dlviz.saliency`) trace one function per fixed batch size, each exactly once, from one line
+    of code; TensorFlow counts traces per line of code, so a page that warms four models reads as "excessive
+    retracing" in the server log (dozens of lines) although nothing is traced twice."""
+    import tensorflow as tf
+
+    logger = tf.get_logger()
+    if not any(isinstance(f, _BucketTracingFilter) for f in logger.filters):
+        logger.addFilter(_BucketTracingFilter())
 
 
 def keep_keras_session() -> bool:
