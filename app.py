@@ -28,7 +28,7 @@ def main() -> None:
     pages = [home] + [st.Page(p.file, title=t(p.title), icon=p.icon, url_path=p.url_path) for p in PAGES]
     page = st.navigation(pages)
     shell.start_view(page.title)
-    page.run()
+    shell.run_page(page)   # page.run(), marked as a run through app.py (see shell.enter_app)
     shell.share_and_export(page.title)
 
 

@@ -165,3 +165,32 @@ def test_png_button_and_exports_download_the_view(lecture):
         page.get_by_role("button", name=re.compile(r"\.html")).click()
     html = snap.value.path().read_text(encoding="utf-8")
     assert "Plotly.newPlot" in html and "<script src=" not in html and 'lang="ko"' in html
+
+
+def test_deep_links_opened_at_once_on_a_fresh_server_all_get_the_app(browser, tmp_path_factory):
+    """Three students open three shared links the moment a server starts: each first run is a bare page run
+    (Streamlit's legacy pages/ mode), and each must end up in the app: its menu and the language switch. Before the
+    fix, a session whose first run found the flag already switched off by another stayed bare (2 of 3 tries)."""
+    paths = {"/gan": "GAN", "/autoencoder": "Autoencoder & VAE", "/unet": "U-Net"}
+    srv = StreamlitServer(tmp_path_factory.mktemp("streamlit") / "streamlit.log")
+    contexts = []
+    try:
+        srv.start(timeout=90)
+        pages = []
+        for path in paths:
+            contexts.append(browser.new_context(viewport={"width": 1400, "height": 1000}))
+            pages.append(contexts[-1].new_page())
+            pages[-1].goto(srv.url + path, wait_until="commit")          # all three before any has loaded
+        for page, title in zip(pages, paths.values()):
+            page.get_by_role("heading", name=title, level=1).wait_for(timeout=180_000)
+            page.get_by_text("Language / 언어").wait_for(timeout=60_000)
+            menu = [text.split("\n")[-1].strip()                        # "home\n\nHome": icon name, then title
+                    for text in page.locator('[data-testid="stSidebarNav"] a').all_inner_texts()]
+            assert "Home" in menu and "app" not in menu, menu
+    except Exception:
+        print(f"\n----- streamlit log ({srv.log_path}) -----\n{srv.log()[-20_000:]}")
+        raise
+    finally:
+        for c in contexts:
+            c.close()
+        srv.stop()

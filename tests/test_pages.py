@@ -427,7 +427,8 @@ def test_the_private_pages_flag_still_exists_and_navigation_turns_it_off():
 
     from dlviz.ui import shell
 
-    assert isinstance(getattr(PagesManager, "uses_pages_directory", None), bool)
+    assert hasattr(PagesManager, "uses_pages_directory")      # None until a first session (a test alone) chose it
+    assert PagesManager.uses_pages_directory in (None, True, False)
     at = AppTest.from_file(APP, default_timeout=TIMEOUT)
     at.run()
     assert not at.exception
@@ -456,3 +457,41 @@ st.write("ran to the end")
         shell._legacy_pages_mode = original
     assert not at.exception
     assert at.markdown[0].value == "ran to the end" and at.session_state["runs"] == 2
+
+
+def test_a_bare_page_run_goes_through_app_py_even_when_another_session_switched_the_flag_off():
+    """Two visitors open deep links on a fresh server at once: both first runs are bare page runs, and the second
+    one finds the flag already off (the first switched it). It must still rerun (through app.py in a server);
+    it stayed bare before, with a raw file list for a menu. A run through app.py (`run_page`) never reruns."""
+    script = f"""
+import sys
+sys.path.insert(0, {str(ROOT)!r})
+import streamlit as st
+from dlviz.ui import shell
+shell._legacy_pages_mode = lambda: False         # another session's first run switched the flag off already
+st.session_state["runs"] = st.session_state.get("runs", 0) + 1
+
+class Page:
+    def run(self):
+        shell.enter_app()
+        st.write("page ran")
+
+if st.session_state.get("through_app"):
+    shell.run_page(Page())
+else:
+    Page().run()
+"""
+    from dlviz.ui import shell
+
+    original = shell._legacy_pages_mode
+    try:
+        at = AppTest.from_string(script, default_timeout=TIMEOUT)
+        at.run()
+        assert not at.exception and at.session_state["runs"] == 2          # the bare run was rerun once
+        at.session_state["through_app"] = True
+        at.session_state[shell.ENTERED] = False
+        at.run()
+        assert not at.exception and at.session_state["runs"] == 3          # through app.py: no rerun
+        assert at.markdown[0].value == "page ran"
+    finally:
+        shell._legacy_pages_mode = original

@@ -38,6 +38,7 @@ from dlviz.ui import charts
 
 _started = False
 _start_lock = threading.Lock()
+_app_run = threading.local()    # .page: this thread is running a page through app.py (`run_page`)
 ENTERED = "dlviz.shell.entered"
 CHART_BUNDLE = "dlviz.shell.chart_bundle"
 CHART_BUNDLE_KEY = "dlviz-chart-bundle"
@@ -166,6 +167,15 @@ def _legacy_pages_mode() -> bool | None:
     return value if isinstance(value, bool) else None
 
 
+def run_page(page) -> None:
+    """app.py's `page.run()`, marked as a run through app.py for `enter_app` (this script thread, this run)."""
+    _app_run.page = True
+    try:
+        page.run()
+    finally:
+        _app_run.page = False
+
+
 def enter_app() -> None:
     """Call first in every page.
 
@@ -173,20 +183,25 @@ def enter_app() -> None:
     app.py has had a chance to call `st.navigation`. When a fresh server's first visitor opens a page URL directly
     (a shared link), that legacy mode runs the page file on its own: no app layout, a raw file list as the menu.
     Switching the flag off and rerunning sends the visit through app.py, which then shows the requested page.
-    The rerun happens at most once until app.py has run (`settings` clears the mark), so a Streamlit version
-    where the flag means something else can never loop (tests/test_pages.py checks the flag still exists and
-    still works this way; tests/test_browser_lecture.py opens a deep link on a fresh server). AppTest resets the
-    flag before every run, so there the mark is what sends each run through app.py.
+
+    Whether this run is such a bare run is read from the run itself (`run_page` marks runs through app.py), not
+    from the flag: when two visitors open deep links on a fresh server at once, both first runs are bare, and the
+    second found the flag already switched off by the first and stayed bare (raw file list, no language
+    switch; seen with two browsers). The rerun happens at most once until app.py has run (`settings` clears the
+    mark), so a Streamlit version where the flag means something else can never loop (tests/test_pages.py checks
+    the flag still exists and still works this way; tests/test_browser_lecture.py opens a deep link on a fresh
+    server).
 
     No public replacement exists in Streamlit 1.67: the mode is chosen from the folder's existence when the first
     session starts, and `st.navigation` (which turns it off) only runs inside app.py.
     """
-    if not _legacy_pages_mode() or st.session_state.get(ENTERED):
+    if getattr(_app_run, "page", False) or st.session_state.get(ENTERED):
         return
-    from streamlit.runtime.pages_manager import PagesManager
-
     st.session_state[ENTERED] = True
-    PagesManager.uses_pages_directory = False
+    if _legacy_pages_mode():
+        from streamlit.runtime.pages_manager import PagesManager
+
+        PagesManager.uses_pages_directory = False
     st.rerun()
 
 
