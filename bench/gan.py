@@ -60,7 +60,7 @@ SCENARIOS: list[Scenario] = [
              naive=naive_generator_predict, note="8 latent vectors × 10 codes, cached per (model, seed, ψ)"),
     Scenario("gan: collapse meter N (cached after a first pass)", GAN, ("select_slider", "gan.meter_n"),
              (100, 250, 1000, 500), setup=_tab("Mode collapse"), naive=None,
-             note="st.cache_data per (model, N, seed): a first visit of a value costs 0.2–1 s"),
+             note="st.cache_data per (model, N, seed); a new seed: see the model calls below"),
 ]
 
 
@@ -86,6 +86,19 @@ def _nearest_call():
     return build
 
 
+def _meter_call(n: int):
+    """The collapse meter of a new seed (what a first visit of a value costs; the page caches it afterwards)."""
+    def build():
+        from dlviz import registry
+        from dlviz.gan_sampler import GanSampler, Judge, collapse_meter
+
+        sampler, judge = GanSampler(registry.load_model("gan_dcgan_mnist"), "gan_dcgan_mnist"), Judge("cnn_mnist")
+        seeds = iter(range(1, 10**6))
+        collapse_meter(sampler, judge, n, 0)             # compiles this count's batch size
+        return (lambda: collapse_meter(sampler, judge, n, next(seeds))), None
+    return build
+
+
 MODEL_CALLS: list[ModelCall] = [
     ModelCall("model call: nearest of 3,000 training images (CNN features + search)", GAN, _nearest_call()),
     ModelCall("model call: gan_dcgan_mnist generate 64", GAN, _generate_call("gan_dcgan_mnist")),
@@ -93,6 +106,8 @@ MODEL_CALLS: list[ModelCall] = [
               _generate_call("gan_dcgan_mnist"), before_each=keras_clear_session),
     ModelCall("model call: gan_acgan_mnist generate 64 (fully connected layers, 1.76 M parameters)", GAN,
               _generate_call("gan_acgan_mnist")),
+    *(ModelCall(f"model call: collapse meter of a new seed, N = {n} (generate + judge)", GAN, _meter_call(n))
+      for n in (100, 250, 500, 1000)),
 ]
 
 PROFILE_TARGETS = [

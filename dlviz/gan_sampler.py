@@ -11,7 +11,7 @@ import numpy as np
 from dlviz import registry
 from dlviz.models.gan import from_gan_range, to_gan_range
 
-BUCKETS = (1, 8, 16, 32, 64, 512)
+BUCKETS = (1, 8, 16, 32, 64, 128, 256, 512)
 JUDGE_LAYER = "dense1"
 
 
