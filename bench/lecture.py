@@ -41,8 +41,10 @@ def pooling_view() -> dict:
         "pool.side": figures.side_by_side([("in", x), ("max", x[::2, ::2]), ("avg", x[::2, ::2]),
                                            ("conv", x[::2, ::2]), ("gap", np.array([[0.3]]))], shared_scale=True),
         "pool.gap": figures.bars(rng.random(16), [f"#{i}" for i in range(16)], "gap"),
-        "pool.in": figures.number_grid(rng.random((6, 6)), "in", strong=(1, 1)),
-        "pool.maxgrid": figures.number_grid(rng.random((3, 3)), "max", clickable=True),
+        "pool.grids": figures.number_grids([dict(values=rng.random((6, 6)), strong=(1, 1)),
+                                            dict(values=rng.random((3, 3)), clickable=True),
+                                            dict(values=rng.random((3, 3)), clickable=True)],
+                                           ["in", "max", "average"], widths=(3, 2, 2)),
     }
 
 

@@ -84,18 +84,15 @@ def pooling_section(image, maps, conv_layers):
     cell = st.session_state.get("pool.cell", (0, 0))
     cell = (min(cell[0], small_max.shape[0] - 1), min(cell[1], small_max.shape[1] - 1))
     src = sources[cell[0] * small_max.shape[1] + cell[1]]
-    g1, g2, g3 = st.columns([3, 2, 2])
-    g1.plotly_chart(figures.number_grid(small, t("input (6×6)"), highlight=downsampling.window_mask(small.shape, src.window),
-                                        strong=src.winner), key="pool.in")
-    ev_max = g2.plotly_chart(figures.number_grid(small_max, t("max"), strong=cell, clickable=True, height=280),
-                             key="pool.maxgrid", on_select="rerun", selection_mode="points")
-    ev_avg = g3.plotly_chart(figures.number_grid(small_avg, t("average"), strong=cell, clickable=True, height=280),
-                             key="pool.avggrid", on_select="rerun", selection_mode="points")
-    for ev in (ev_max, ev_avg):
-        clicked = explain.clicked_cell(ev)
-        if clicked is not None and clicked[1:] != st.session_state.get("pool.click"):
-            st.session_state["pool.click"] = st.session_state["pool.cell"] = clicked[1:]
-            st.rerun(scope="fragment")
+    event = st.plotly_chart(figures.number_grids(
+        [dict(values=small, highlight=downsampling.window_mask(small.shape, src.window), strong=src.winner),
+         dict(values=small_max, strong=cell, clickable=True), dict(values=small_avg, strong=cell, clickable=True)],
+        [t("input (6×6)"), t("max"), t("average")], widths=(3, 2, 2)),
+        key="pool.grids", on_select="rerun", selection_mode="points")
+    clicked = explain.clicked_cell(event)            # (grid, row, col): the max and average grids share cells
+    if clicked is not None and clicked[1:] != st.session_state.get("pool.click"):
+        st.session_state["pool.click"] = st.session_state["pool.cell"] = clicked[1:]
+        st.rerun(scope="fragment")
     top_, l_, b, r = src.window
     window = small[top_:b, l_:r]
     st.markdown(t("Output [{i}, {j}] of the crop looks at crop rows {r0}–{r1}, columns {c0}–{c1} (rows {R0}–{R1}, "

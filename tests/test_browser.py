@@ -412,27 +412,26 @@ def test_clicking_a_pooled_cell_shows_its_window(app):
     page = app.page
     page.get_by_role("heading", name="Pooling", level=1).wait_for()
     app.wait_until("() => document.querySelectorAll('.js-plotly-plot:not(.st-key-dlviz-chart-bundle *)').length >= 4")
-    # the grids arrive one by one on a busy machine: look for the max grid until it is drawn
-    page.wait_for_function("""() => [...document.querySelectorAll('.js-plotly-plot')].some(
-        g => g._fullData && g.querySelector('.gtitle')?.textContent === 'max')""", timeout=30_000)
-    # the last output cell: its size follows the pool size an earlier view left (links keep it across pages),
-    # and it is never the cell shown by default (the first)
-    found = page.evaluate("""() => {
-        for (const g of document.querySelectorAll('.js-plotly-plot')) {
-            const title = g.querySelector('.gtitle');
-            if (!title || title.textContent !== 'max') continue;
-            g.scrollIntoView({block: 'center'});
-            for (const t of g._fullData) {
-                const cd = t.customdata; if (t.type !== 'scatter' || !cd || !cd.length) continue;
-                const i = cd.length - 1, c = Array.from(cd[i]).map(Number);
-                const xa = g._fullLayout['xaxis' + t.xaxis.slice(1)], ya = g._fullLayout['yaxis' + t.yaxis.slice(1)];
-                const box = g.querySelector('.main-svg').getBoundingClientRect();
-                return {cell: [c[1], c[2]], cells: cd.length,
-                        pos: [box.left + xa._offset + xa.l2p(Number(t.x[i])), box.top + ya._offset + ya.l2p(Number(t.y[i]))]};
-            }
-        }
+    # the number grids are one chart (input, max, average); wait until it is drawn
+    grids = """[...document.querySelectorAll('.js-plotly-plot')].find(g => g._fullData
+        && (g._fullLayout.annotations || []).some(a => a.text === 'max'))"""
+    page.wait_for_function(f"() => !!{grids}", timeout=30_000)
+    # the max grid's last output cell (grid 1 in the customdata): its size follows the pool size an earlier view
+    # left (links keep it across pages), and it is never the cell shown by default (the first)
+    found = page.evaluate(f"""() => {{
+        const g = {grids};
+        g.scrollIntoView({{block: 'center'}});
+        for (const t of g._fullData) {{
+            const cd = t.customdata; if (t.type !== 'scatter' || !cd || !cd.length) continue;
+            const i = cd.length - 1, c = Array.from(cd[i]).map(Number);
+            if (c[0] !== 1) continue;
+            const xa = g._fullLayout['xaxis' + t.xaxis.slice(1)], ya = g._fullLayout['yaxis' + t.yaxis.slice(1)];
+            const box = g.querySelector('.main-svg').getBoundingClientRect();
+            return {{cell: [c[1], c[2]], cells: cd.length,
+                    pos: [box.left + xa._offset + xa.l2p(Number(t.x[i])), box.top + ya._offset + ya.l2p(Number(t.y[i]))]}};
+        }}
         return null;
-    }""")
+    }}""")
     assert found is not None and found["cells"] >= 4, f"no clickable max-pooling grid: {found}"
     target, pos = tuple(found["cell"]), found["pos"]
     assert target != (0, 0)

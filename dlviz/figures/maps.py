@@ -173,30 +173,62 @@ def map_grid(maps: np.ndarray, titles: Sequence[str] | None = None, shared_scale
     return fig
 
 
+def _panel_axes(i: int) -> tuple[str, str]:
+    """Plotly's axis names of panel i (1-based) in a `_panels` figure: ("x", "y"), ("x2", "y2"), ..."""
+    suffix = "" if i == 1 else str(i)
+    return f"x{suffix}", f"y{suffix}"
+
+
 def _panels(traces: Sequence, titles: Sequence[str], height: int, gap: float = 0.03,
-            title_size: int = 12) -> go.Figure:
-    """One row of independent panels, each trace on its own axes, without make_subplots (several times faster)."""
+            title_size: int = 12, widths: Sequence[float] | None = None) -> go.Figure:
+    """One row of independent panels, each on its own axes, without make_subplots (several times faster).
+    traces: one trace per panel, or a list of traces sharing a panel; widths: relative panel widths (default equal)."""
     n = len(traces)
-    width = (1 - gap * (n - 1)) / n
+    share = np.asarray(widths if widths is not None else [1.0] * n, float)
+    share = share / share.sum() * (1 - gap * (n - 1))
     layout: dict = {"annotations": [], "height": height, "margin": dict(l=10, r=10, t=40, b=10),
                     "plot_bgcolor": "rgba(0,0,0,0)"}
-    for i, (trace, title) in enumerate(zip(traces, titles), start=1):
+    flat = []
+    for i, (panel, title) in enumerate(zip(traces, titles), start=1):
         title = _wrapped(title, int(24 / n + 3)) if n >= 4 else title   # narrow panels: titles must not overlap
-        x0 = (i - 1) * (width + gap)
-        suffix = "" if i == 1 else str(i)
-        layout[f"xaxis{suffix}"] = dict(_AXIS, domain=[x0, x0 + width], anchor=f"y{suffix}")
-        layout[f"yaxis{suffix}"] = dict(_AXIS, domain=[0, 1], anchor=f"x{suffix}", autorange="reversed",
-                                        scaleanchor=f"x{suffix}")
-        trace.update(xaxis=f"x{suffix}", yaxis=f"y{suffix}")
+        x0, width = float(share[:i - 1].sum()) + gap * (i - 1), float(share[i - 1])
+        x, y = _panel_axes(i)
+        layout["xaxis" + x[1:]] = dict(_AXIS, domain=[x0, x0 + width], anchor=y)
+        layout["yaxis" + y[1:]] = dict(_AXIS, domain=[0, 1], anchor=x, autorange="reversed", scaleanchor=x)
+        for trace in panel if isinstance(panel, (list, tuple)) else [panel]:
+            trace.update(xaxis=x, yaxis=y)
+            flat.append(trace)
         layout["annotations"].append(dict(x=x0 + width / 2, y=1.0, xref="paper", yref="paper", text=title,
                                           showarrow=False, yanchor="bottom", font=dict(size=title_size)))
-    return go.Figure(list(traces), layout)
+    return go.Figure(flat, layout)
 
 
 def _wrapped(title: str, width: int) -> str:
     """'stride-2 conv 14×14' -> 'stride-2<br>conv<br>14×14': a title broken at spaces into lines of about
     `width` characters, for narrow panels."""
     return "<br>".join(textwrap.wrap(title, max(width, 5), break_long_words=False)) or title
+
+
+def _number_cells(values: np.ndarray, highlight: np.ndarray | None = None, strong: tuple[int, int] | None = None,
+                  colorscale: str = "Blues", fmt: str = ".2f", clickable: bool = False, zmid: float | None = None,
+                  panel: int = 0) -> tuple[list, list[dict]]:
+    """The traces and outline shapes of one number grid. Clickable cells carry customdata (panel, row, col)."""
+    h, w = values.shape
+    kwargs = dict(zmid=zmid) if zmid is not None else {}
+    traces = [go.Heatmap(z=values, colorscale=colorscale, showscale=False, text=np.vectorize(
+        lambda v: format(v, fmt))(values), texttemplate="%{text}", textfont=dict(size=12),
+        hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>", **kwargs)]
+    shapes = [_rect(r, c, r + 1, c + 1, width=2) for r, c in zip(*np.nonzero(highlight))] if highlight is not None \
+        else []
+    if strong is not None:
+        shapes.append(_rect(strong[0], strong[1], strong[0] + 1, strong[1] + 1, color="#d62728", width=4))
+    if clickable:
+        yy, xx = np.mgrid[0:h, 0:w]
+        traces.append(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False,
+                                 marker=dict(size=18, opacity=0),
+                                 customdata=np.stack([np.full(h * w, panel), yy.ravel(), xx.ravel()], axis=1).tolist(),
+                                 hovertemplate="row %{y}, col %{x}<extra></extra>"))
+    return traces, shapes
 
 
 def number_grid(values: np.ndarray, title: str = "", highlight: np.ndarray | None = None,
@@ -207,23 +239,28 @@ def number_grid(values: np.ndarray, title: str = "", highlight: np.ndarray | Non
     highlight: boolean (H, W) mask of cells outlined (e.g. the window an output came from);
     strong: one cell outlined more heavily (e.g. the max that won).
     """
-    h, w = values.shape
-    kwargs = dict(zmid=zmid) if zmid is not None else {}
-    fig = go.Figure(go.Heatmap(z=values, colorscale=colorscale, showscale=False, text=np.vectorize(
-        lambda v: format(v, fmt))(values), texttemplate="%{text}", textfont=dict(size=12),
-        hovertemplate="row %{y}, col %{x}: %{z:.4f}<extra></extra>", **kwargs))
-    if highlight is not None:
-        for r, c in zip(*np.nonzero(highlight)):
-            fig.add_shape(**_rect(r, c, r + 1, c + 1, width=2))
-    if strong is not None:
-        fig.add_shape(**_rect(strong[0], strong[1], strong[0] + 1, strong[1] + 1, color="#d62728", width=4))
-    if clickable:
-        yy, xx = np.mgrid[0:h, 0:w]
-        fig.add_trace(go.Scatter(x=xx.ravel(), y=yy.ravel(), mode="markers", showlegend=False,
-                                 marker=dict(size=18, opacity=0),
-                                 customdata=np.stack([np.zeros(h * w, int), yy.ravel(), xx.ravel()], axis=1).tolist(),
-                                 hovertemplate="row %{y}, col %{x}<extra></extra>"))
+    traces, shapes = _number_cells(values, highlight, strong, colorscale, fmt, clickable, zmid)
+    fig = go.Figure(traces)
+    for shape in shapes:
+        fig.add_shape(**shape)
     return _square_axes(fig, title=title, height=height, clickmode="event+select")
+
+
+def number_grids(grids: Sequence[dict], titles: Sequence[str], widths: Sequence[float] | None = None,
+                 height: int = 320) -> go.Figure:
+    """Several number grids side by side in one figure; grids: `number_grid`'s keyword arguments each (values,
+    highlight, strong, clickable, ...). One chart instead of several: the browser mounts and draws each chart of a
+    rerun in turn (three grids as three charts took ~60 ms of the Pooling page's ~150 ms per step). A click on a
+    clickable grid gives customdata (grid index, row, col)."""
+    panels, shapes = [], []
+    for i, grid in enumerate(grids):
+        traces, cells = _number_cells(**grid, panel=i)
+        panels.append(traces)
+        x, y = _panel_axes(i + 1)
+        shapes += [dict(cell, xref=x, yref=y) for cell in cells]
+    fig = _panels(panels, titles, height, gap=0.05, widths=widths)
+    _set_layout(fig, shapes=shapes, clickmode="event+select")
+    return fig
 
 
 def arithmetic(patch: np.ndarray, weights: np.ndarray, products: np.ndarray, height: int = 300) -> go.Figure:
