@@ -359,7 +359,8 @@ def strongest_cell(fmap: np.ndarray) -> tuple[int, int, int]:
 
 
 def clicked_cell(event) -> tuple[int, int, int] | None:
-    """(channel, row, col) from a Streamlit plotly selection on a `figures.map_grid` or `number_grid`, or None."""
+    """(channel, row, col) from a Streamlit plotly selection on a `figures.map_grid` or `number_grid` ((grid, row,
+    col) on `number_grids`), or None."""
     data = selected_customdata(event, 3)
     return None if data is None else tuple(int(v) for v in data)    # (channel, row, col[, value] dropped)
 
