@@ -25,6 +25,21 @@ def test_generator_maps_z_to_images_in_the_output_range(gan):
     assert gan.critic is gan.discriminator
 
 
+def test_the_sampler_generates_and_scores_in_chunks_like_one_keras_call(gan):
+    """GanSampler pads and cuts batches into fixed compiled sizes (generators at most 64 rows): the result is the
+    same as one Keras call on the whole batch, in order."""
+    from dlviz.gan_sampler import GENERATOR_BUCKETS, GanSampler
+
+    sampler = GanSampler(gan, "tiny")
+    z = np.random.default_rng(3).standard_normal((2 * GENERATOR_BUCKETS[-1] + 5, 8)).astype("float32")
+    images = sampler.generate(z)
+    np.testing.assert_allclose(images, np.asarray(from_gan_range(gan.generator(z, training=False)))[..., 0],
+                               atol=1e-5)
+    scores = sampler.score(images)
+    np.testing.assert_allclose(scores, np.asarray(gan.discriminator(to_gan_range(images[..., None]),
+                                                                    training=False))[:, 0], atol=1e-4)
+
+
 def test_range_conversions_are_inverse():
     x = np.linspace(0, 1, 11)
     np.testing.assert_allclose(to_gan_range(x)[[0, 5, 10]], [-1, 0, 1])
